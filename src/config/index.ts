@@ -1,0 +1,18 @@
+import { loadEnv, type Env } from './env.js'
+import { loadServiceConfig, type ServiceConfig } from './service-config.js'
+
+export interface AppConfig {
+  env: Env
+  service: ServiceConfig
+}
+
+/** Loads the whole configuration once at start; throws ConfigError with one line naming the problem. */
+export function loadConfig (source?: Record<string, string | undefined>): AppConfig {
+  const env = loadEnv(source)
+  const service = loadServiceConfig(env.TELECONSULTATION_SERVICE_CONFIG_PATH, env.USERID_HEADER_KEY)
+  return { env, service }
+}
+
+export type { Env } from './env.js'
+export type { ServiceConfig } from './service-config.js'
+export { ConfigError } from './errors.js'

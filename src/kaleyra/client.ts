@@ -1,0 +1,158 @@
+import type { Dispatcher } from 'undici'
+import { HttpUpstream, type JsonResponse, type UpstreamObserver, type UpstreamRequest, type UpstreamResponse } from '../upstream/http.js'
+import { KaleyraFormatError, KaleyraRejectedError, kaleyraStatusError } from './errors.js'
+import {
+  paths, parseCompany, parseErrorName, parseRoom, parseRoomList, parseSdkCredentials, parseSessionList,
+  parseUploadList, parseUserId,
+  type Company, type CreateRoomRequest, type KaleyraRole, type KaleyraRoom, type KaleyraSession, type KaleyraUpload,
+  type Page, type SdkCredentials
+} from './wire.js'
+
+export interface KaleyraClientOptions {
+  /** e.g. `https://api.sandbox.eu.bandyer.com`; a trailing `/v2` is accepted and ignored. */
+  baseUrl: string
+  apiKey: string
+  timeoutMs: number
+  dispatcher?: Dispatcher
+  retries?: number
+  retryDelayMs?: number
+  observer?: UpstreamObserver
+}
+
+export type KaleyraClient = ReturnType<typeof createKaleyraClient>
+
+export function normalizeKaleyraBaseUrl (baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, '').replace(/\/v2$/, '')
+}
+
+export function createKaleyraClient (opts: KaleyraClientOptions) {
+  const http = new HttpUpstream({
+    target: 'kaleyra',
+    baseUrl: normalizeKaleyraBaseUrl(opts.baseUrl),
+    timeoutMs: opts.timeoutMs,
+    dispatcher: opts.dispatcher,
+    defaultHeaders: { apikey: opts.apiKey },
+    retries: opts.retries,
+    retryDelayMs: opts.retryDelayMs,
+    observer: opts.observer
+  })
+
+  /** Any status outside `ok` becomes an error: 5xx → 502 (ambiguous for writes), 4xx → rejected. */
+  function fail (req: UpstreamRequest, res: JsonResponse): never {
+    if (res.statusCode >= 500 || res.statusCode === 429) {
+      throw kaleyraStatusError(req.operation, res.statusCode, req.method === 'POST' || req.method === 'PUT')
+    }
+    throw new KaleyraRejectedError(req.operation, res.statusCode, parseErrorName(res.data))
+  }
+
+  async function call (req: UpstreamRequest, ok: number[] = [200, 201]): Promise<JsonResponse> {
+    const res = await http.requestJson(req)
+    if (!ok.includes(res.statusCode)) fail(req, res)
+    return res
+  }
+
+  async function listAll<T> (fetchPage: (offset: number, limit: number) => Promise<Page<T>>, limit = 100, maxPages = 1000): Promise<T[]> {
+    const items: T[] = []
+    for (let page = 0, offset = 0; page < maxPages; page++) {
+      const { items: batch, hasMore } = await fetchPage(offset, limit)
+      items.push(...batch)
+      if (!hasMore || batch.length === 0) return items
+      offset += batch.length
+    }
+    return items
+  }
+
+  return {
+    http,
+
+    /**
+     * Creates a user with our own id. Ids are derived deterministically from the external id,
+     * so a retry or a concurrent creation elsewhere answers 409, which means "already there".
+     */
+    async createUser (userId: string, role: KaleyraRole): Promise<{ userId: string, created: boolean }> {
+      const req: UpstreamRequest = { operation: 'createUser', method: 'POST', path: paths.users(), json: { user_id: userId, role }, retry: true }
+      const res = await call(req, [200, 201, 409])
+      if (res.statusCode === 409) return { userId, created: false }
+      const returned = parseUserId(res.data, 'createUser')
+      if (returned !== userId) throw new KaleyraFormatError('createUser', res.statusCode)
+      return { userId, created: true }
+    },
+
+    async getUser (userId: string): Promise<{ userId: string } | null> {
+      const res = await call({ operation: 'getUser', method: 'GET', path: paths.user(userId) }, [200, 404])
+      if (res.statusCode === 404) return null
+      return { userId: parseUserId(res.data, 'getUser') }
+    },
+
+    /** Never retried: Kaleyra has no idempotency key for rooms (see the reaper for ambiguous failures). */
+    async createRoom (room: CreateRoomRequest): Promise<KaleyraRoom> {
+      const res = await call({ operation: 'createRoom', method: 'POST', path: paths.rooms(), json: room, retry: false })
+      return parseRoom(res.data, 'createRoom')
+    },
+
+    async getRoom (roomId: string): Promise<KaleyraRoom | null> {
+      const res = await call({ operation: 'getRoom', method: 'GET', path: paths.room(roomId) }, [200, 404])
+      return res.statusCode === 404 ? null : parseRoom(res.data, 'getRoom')
+    },
+
+    /** Resolves to 'absent' when the room was already gone, which is what a retry after a lost answer sees. */
+    async deleteRoom (roomId: string): Promise<'deleted' | 'absent'> {
+      const res = await call({ operation: 'deleteRoom', method: 'DELETE', path: paths.room(roomId) }, [200, 202, 204, 404])
+      return res.statusCode === 404 ? 'absent' : 'deleted'
+    },
+
+    async listRooms (offset: number, limit: number): Promise<Page<KaleyraRoom>> {
+      const res = await call({ operation: 'listRooms', method: 'GET', path: paths.rooms(), query: { offset, limit } }, [200])
+      return parseRoomList(res.data)
+    },
+
+    async listUploadsPage (roomId: string, offset: number, limit: number): Promise<Page<KaleyraUpload>> {
+      const res = await call({ operation: 'listUploads', method: 'GET', path: paths.uploads(), query: { room_id: roomId, offset, limit } }, [200])
+      return parseUploadList(res.data)
+    },
+
+    async listUploads (roomId: string): Promise<KaleyraUpload[]> {
+      return await listAll((offset, limit) => this.listUploadsPage(roomId, offset, limit))
+    },
+
+    async deleteUpload (key: string): Promise<'deleted' | 'absent'> {
+      const res = await call({ operation: 'deleteUpload', method: 'DELETE', path: paths.upload(key) }, [200, 202, 204, 404])
+      return res.statusCode === 404 ? 'absent' : 'deleted'
+    },
+
+    async createSdkCredentials (userId: string, expiresIn: number): Promise<SdkCredentials> {
+      const res = await call({
+        operation: 'createSdkCredentials', method: 'POST', path: paths.sdkCredentials(), json: { user_id: userId, expires_in: expiresIn }, retry: true
+      })
+      return parseSdkCredentials(res.data)
+    },
+
+    async getCompany (): Promise<Company> {
+      const res = await call({ operation: 'getCompany', method: 'GET', path: paths.company() }, [200])
+      return parseCompany(res.data, 'getCompany')
+    },
+
+    async updateCompany (backgroundAlias: string): Promise<Company> {
+      const res = await call({
+        operation: 'updateCompany', method: 'PUT', path: paths.company(), json: { background_alias: backgroundAlias }, retry: true
+      }, [200])
+      return parseCompany(res.data, 'updateCompany')
+    },
+
+    async listSessions (roomId: string): Promise<KaleyraSession[]> {
+      return await listAll(async (offset, limit) => {
+        const res = await call({ operation: 'listSessions', method: 'GET', path: paths.sessions(), query: { room_id: roomId, offset, limit } }, [200])
+        return parseSessionList(res.data)
+      })
+    },
+
+    /** Raw access for streamed calls (uploads, transcriptions): the caller owns the body. */
+    async stream (req: UpstreamRequest): Promise<UpstreamResponse> {
+      return await http.request(req)
+    },
+
+    async close (): Promise<void> {
+      await http.close()
+    }
+  }
+}

@@ -1,0 +1,231 @@
+// The single HTTP client of the service: every call to Kaleyra, the CRUD Service and the
+// identity service goes through here (keep-alive pool per origin, deadline, retries, metrics hook).
+import type { IncomingHttpHeaders } from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Agent, request, type Dispatcher } from 'undici'
+import { UpstreamError, type UpstreamTarget } from './errors.js'
+
+export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'timeout' | 'network'
+
+export interface UpstreamCallEvent {
+  target: UpstreamTarget
+  operation: string
+  method: string
+  statusClass: StatusClass
+  durationSeconds: number
+  attempt: number
+}
+
+export type UpstreamObserver = (event: UpstreamCallEvent) => void
+
+export interface HttpUpstreamOptions {
+  target: UpstreamTarget
+  /** Origin plus optional base path, e.g. `http://crud-service` or `https://api.eu.bandyer.com`. */
+  baseUrl: string
+  timeoutMs: number
+  /** Tests inject an undici MockAgent or a dispatcher of their own; by default a private keep-alive Agent. */
+  dispatcher?: Dispatcher
+  defaultHeaders?: Record<string, string>
+  /** Extra attempts for retryable calls (default 2). */
+  retries?: number
+  /** First backoff delay; it doubles on every attempt and carries ±50% jitter (default 100 ms). */
+  retryDelayMs?: number
+  observer?: UpstreamObserver
+}
+
+export interface UpstreamRequest {
+  operation: string
+  method: Dispatcher.HttpMethod
+  path: string
+  query?: Record<string, string | number | boolean | undefined>
+  json?: unknown
+  body?: Dispatcher.DispatchOptions['body']
+  headers?: Record<string, string | undefined>
+  /** Retry on network errors, 429 and 5xx. Defaults to true for GET, HEAD and DELETE only. */
+  retry?: boolean
+  timeoutMs?: number
+}
+
+export interface UpstreamResponse {
+  statusCode: number
+  headers: IncomingHttpHeaders
+  body: Dispatcher.ResponseData['body']
+}
+
+export interface JsonResponse {
+  statusCode: number
+  headers: IncomingHttpHeaders
+  /** Parsed JSON, or undefined when the body is empty or not JSON. */
+  data: unknown
+}
+
+const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504])
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+// Errors raised before a single byte of the request could reach the server.
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
+const MAX_JSON_BYTES = 4 * 1024 * 1024
+
+function statusClass (status: number): StatusClass {
+  if (status < 300) return '2xx'
+  if (status < 400) return '3xx'
+  if (status < 500) return '4xx'
+  return '5xx'
+}
+
+function errorCode (err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code
+  return undefined
+}
+
+export class HttpUpstream {
+  readonly target: UpstreamTarget
+  readonly #origin: string
+  readonly #basePath: string
+  readonly #dispatcher: Dispatcher
+  readonly #ownsDispatcher: boolean
+  readonly #timeoutMs: number
+  readonly #defaultHeaders: Record<string, string>
+  readonly #retries: number
+  readonly #retryDelayMs: number
+  readonly #observer: UpstreamObserver | undefined
+
+  constructor (opts: HttpUpstreamOptions) {
+    const base = new URL(opts.baseUrl)
+    this.target = opts.target
+    this.#origin = base.origin
+    this.#basePath = base.pathname.replace(/\/+$/, '')
+    this.#ownsDispatcher = opts.dispatcher === undefined
+    this.#dispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 })
+    this.#timeoutMs = opts.timeoutMs
+    this.#defaultHeaders = opts.defaultHeaders ?? {}
+    this.#retries = opts.retries ?? 2
+    this.#retryDelayMs = opts.retryDelayMs ?? 100
+    this.#observer = opts.observer
+  }
+
+  url (path: string, query?: UpstreamRequest['query']): string {
+    const url = new URL(this.#basePath + path, this.#origin)
+    for (const [key, value] of Object.entries(query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value))
+    }
+    return url.toString()
+  }
+
+  /** Sends the request; the caller must consume or dump the body. Throws UpstreamError on timeout or network failure. */
+  async request (req: UpstreamRequest): Promise<UpstreamResponse> {
+    const retryable = req.retry ?? (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE')
+    const attempts = retryable ? this.#retries + 1 : 1
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt >= attempts
+      try {
+        const res = await this.#once(req, attempt)
+        if (!last && RETRYABLE_STATUS.has(res.statusCode)) {
+          await res.body.dump()
+          await this.#backoff(attempt)
+          continue
+        }
+        return res
+      } catch (err) {
+        if (last || !(err instanceof UpstreamError) || err.failure !== 'network') throw err
+        await this.#backoff(attempt)
+      }
+    }
+  }
+
+  /** Sends the request and reads a JSON body (bounded). */
+  async requestJson (req: UpstreamRequest): Promise<JsonResponse> {
+    const res = await this.request(req)
+    const text = await this.#readText(res, req.operation)
+    let data: unknown
+    if (text.length > 0) {
+      try { data = JSON.parse(text) } catch { data = undefined }
+    }
+    return { statusCode: res.statusCode, headers: res.headers, data }
+  }
+
+  async close (): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close()
+  }
+
+  async #readText (res: UpstreamResponse, operation: string): Promise<string> {
+    const chunks: Buffer[] = []
+    let size = 0
+    try {
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length
+        if (size > MAX_JSON_BYTES) {
+          res.body.destroy()
+          throw new UpstreamError({ target: this.target, operation, failure: 'format', upstreamStatus: res.statusCode })
+        }
+        chunks.push(chunk as Buffer)
+      }
+    } catch (err) {
+      if (err instanceof UpstreamError) throw err
+      throw this.#networkError(err, operation, true)
+    }
+    return Buffer.concat(chunks).toString('utf8')
+  }
+
+  async #once (req: UpstreamRequest, attempt: number): Promise<UpstreamResponse> {
+    const timeoutMs = req.timeoutMs ?? this.#timeoutMs
+    const headers: Record<string, string> = { ...this.#defaultHeaders }
+    for (const [key, value] of Object.entries(req.headers ?? {})) if (value !== undefined) headers[key] = value
+    let body = req.body
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json)
+      headers['content-type'] = 'application/json'
+    }
+    headers.accept ??= 'application/json'
+
+    const controller = new AbortController()
+    let timedOut = false
+    const timer = setTimeout(() => { timedOut = true; controller.abort() }, timeoutMs)
+    const started = process.hrtime.bigint()
+    const observe = (cls: StatusClass): void => {
+      this.#observer?.({
+        target: this.target,
+        operation: req.operation,
+        method: req.method,
+        statusClass: cls,
+        durationSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+        attempt
+      })
+    }
+    try {
+      const res = await request(this.url(req.path, req.query), {
+        method: req.method,
+        headers,
+        body,
+        dispatcher: this.#dispatcher,
+        signal: controller.signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs
+      })
+      observe(statusClass(res.statusCode))
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body }
+    } catch (err) {
+      const code = errorCode(err)
+      if (timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) {
+        observe('timeout')
+        throw new UpstreamError({ target: this.target, operation: req.operation, failure: 'timeout', ambiguous: true, code: 'deadline exceeded' })
+      }
+      observe('network')
+      throw this.#networkError(err, req.operation, code === undefined || !NOT_SENT_CODES.has(code))
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  #networkError (err: unknown, operation: string, ambiguous: boolean): UpstreamError {
+    const code = errorCode(err)
+    if (code !== undefined && TIMEOUT_CODES.has(code)) {
+      return new UpstreamError({ target: this.target, operation, failure: 'timeout', ambiguous: true, code: 'deadline exceeded' })
+    }
+    return new UpstreamError({ target: this.target, operation, failure: 'network', ambiguous, code: code ?? 'connection error' })
+  }
+
+  async #backoff (attempt: number): Promise<void> {
+    const base = Math.min(this.#retryDelayMs * 2 ** (attempt - 1), 2_000)
+    await sleep(base * (0.5 + Math.random()))
+  }
+}
