@@ -1,0 +1,102 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Dispatcher } from 'undici'
+import type { AppConfig } from './config/index.js'
+import { createKaleyraClient, type KaleyraClient } from './kaleyra/client.js'
+import { createCallerContextReader } from './identity/caller.js'
+import { createHeaderIdentityProvider } from './identity/header-provider.js'
+import { createKaleyraUsers, type KaleyraUsers } from './identity/kaleyra-users.js'
+import type { CallerContext, IdentityProvider } from './identity/types.js'
+import { installErrorHandler, formatSchemaErrors } from './platform/error-handler.js'
+import { loggerOptions } from './platform/logging.js'
+import { registerOpenApi } from './platform/openapi.js'
+import { registerStatusRoutes } from './platform/status.js'
+import { createValidatorCompiler } from './platform/validation.js'
+import { createMemoryStores } from './store/memory.js'
+import type { Stores } from './store/types.js'
+import { createRoomReaper, type ReaperOptions, type RoomReaper } from './teleconsultations/reaper.js'
+import { teleconsultationRoutes } from './teleconsultations/routes.js'
+import { createTeleconsultationService, type TeleconsultationService } from './teleconsultations/service.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: AppConfig
+    kaleyra: KaleyraClient
+    stores: Stores
+    identity: IdentityProvider
+    kaleyraUsers: KaleyraUsers
+    reaper: RoomReaper
+    teleconsultations: TeleconsultationService
+    callerContext: (request: FastifyRequest) => CallerContext
+  }
+}
+
+/** Replaceable parts, for tests and for the demo. */
+export interface AppOverrides {
+  /** A pino instance (tests capture logs with it); by default pino JSON on stdout. */
+  loggerInstance?: FastifyServerOptions['loggerInstance']
+  /** undici dispatcher for Kaleyra calls (e.g. a MockAgent). */
+  kaleyraDispatcher?: Dispatcher
+  /** Backoff base of Kaleyra retries (tests shorten it). */
+  kaleyraRetryDelayMs?: number
+  stores?: Stores
+  identity?: IdentityProvider
+  reaper?: ReaperOptions
+  now?: () => number
+}
+
+/** Builds the whole service without listening: what server.ts starts and what tests inject into. */
+export async function buildApp (config: AppConfig, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  const { env } = config
+  const app = Fastify({
+    ...(overrides.loggerInstance !== undefined ? { loggerInstance: overrides.loggerInstance } : { logger: loggerOptions(env.LOG_LEVEL) }),
+    requestIdHeader: 'x-request-id',
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+    schemaErrorFormatter: formatSchemaErrors,
+    return503OnClosing: false
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setValidatorCompiler(createValidatorCompiler())
+  installErrorHandler(app)
+  await registerOpenApi(app)
+  await registerStatusRoutes(app)
+
+  if (env.BANDYER_BASE_URL === undefined || env.BANDYER_API_SECRET_KEY === undefined) {
+    throw new Error('buildApp needs BANDYER_BASE_URL and BANDYER_API_SECRET_KEY (server.ts fills them in emulator mode)')
+  }
+  const kaleyra = createKaleyraClient({
+    baseUrl: env.BANDYER_BASE_URL,
+    apiKey: env.BANDYER_API_SECRET_KEY,
+    timeoutMs: env.KALEYRA_TIMEOUT_MS,
+    dispatcher: overrides.kaleyraDispatcher,
+    retryDelayMs: overrides.kaleyraRetryDelayMs
+  })
+  const stores = overrides.stores ?? createMemoryStores()
+  const identity = overrides.identity ?? createHeaderIdentityProvider()
+  const kaleyraUsers = createKaleyraUsers({ kaleyra, userMap: stores.userMap })
+  const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: app.log }, overrides.reaper)
+  const teleconsultations = createTeleconsultationService({
+    config, kaleyra, store: stores.teleconsultations, users: kaleyraUsers, identity, reaper, log: app.log, now: overrides.now
+  })
+
+  app.decorate('config', config)
+  app.decorate('kaleyra', kaleyra)
+  app.decorate('stores', stores)
+  app.decorate('identity', identity)
+  app.decorate('kaleyraUsers', kaleyraUsers)
+  app.decorate('reaper', reaper)
+  app.decorate('teleconsultations', teleconsultations)
+  app.decorate('callerContext', createCallerContextReader(config))
+
+  app.addHook('onClose', async () => {
+    await reaper.close()
+    await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), identity.close()])
+  })
+
+  const prefix = env.SERVICE_PREFIX === '/' ? '' : env.SERVICE_PREFIX.replace(/\/+$/, '')
+  await app.register(async (api) => {
+    await api.register(teleconsultationRoutes)
+  }, { prefix })
+
+  return app
+}

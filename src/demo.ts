@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto'
+import type { Env } from './config/index.js'
+import { startKaleyraEmulator, type KaleyraEmulator } from './emulator/index.js'
+
+/** Emulator mode: starts the Kaleyra emulator in this process and points the config at it. */
+export async function startEmbeddedKaleyra (env: Env): Promise<{ env: Env, emulator: KaleyraEmulator }> {
+  const apiKey = env.BANDYER_API_SECRET_KEY ?? `ak_emulator_${randomBytes(12).toString('hex')}`
+  const emulator = await startKaleyraEmulator({ apiKey, host: '127.0.0.1', port: 0 })
+  return { env: { ...env, BANDYER_API_SECRET_KEY: apiKey, BANDYER_BASE_URL: emulator.url }, emulator }
+}
+
+/** What `npm run demo` prints: where things are, and a first teleconsultation to copy and paste. */
+export function demoHelp (serviceUrl: string, emulatorUrl: string, env: Env): string {
+  const start = new Date(Date.now() - 60_000).toISOString()
+  const body = JSON.stringify({
+    participants: {
+      number: 2,
+      data: [
+        { userId: 'doctor-1', groups: ['doctor'], fullName: 'Dr. Joe Smith', language: 'en' },
+        { userId: 'patient-1', groups: ['patient'], fullName: 'Jane Doe', language: 'en' }
+      ]
+    },
+    start_date: start,
+    duration_in_seconds: 3600
+  })
+  const user = env.USERID_HEADER_KEY
+  const groups = env.GROUPS_HEADER_KEY
+  return [
+    '',
+    `Teleconsultation service (demo): ${serviceUrl}`,
+    `  Kaleyra emulator:   ${emulatorUrl} (state: ${emulatorUrl}/_emulator/state)`,
+    `  API documentation:  ${serviceUrl}/documentation`,
+    '',
+    'Create a teleconsultation that has already started:',
+    `  curl -s -X POST ${serviceUrl}/teleconsultation -H 'content-type: application/json' -d '${body}'`,
+    '',
+    'Then fetch the doctor\'s link (replace <roomId> with the id printed above) and open accessLinkURL:',
+    `  curl -s ${serviceUrl}/teleconsultation/<roomId> -H '${user}: doctor-1' -H '${groups}: doctor'`,
+    ''
+  ].join('\n')
+}

@@ -1,0 +1,48 @@
+import type { KaleyraRole } from '../kaleyra/wire.js'
+
+/** What a route knows about the caller, handed to the domain instead of the request. */
+export interface CallerContext {
+  /** External id of the caller (userIdPathInRequest), or null when absent. */
+  callerId: string | null
+  /** Groups of the caller from the groups header. */
+  callerGroups: string[]
+  /** Request headers to forward to the identity service (already filtered). */
+  forwardHeaders: Record<string, string>
+}
+
+/** A participant as a client sends it (after the legacy key `userExternalId` is folded into userId). */
+export interface ParticipantInput {
+  userId: string
+  groups?: string[]
+  fullName?: string
+  language?: string
+}
+
+/** A participant once the identity mode filled in who they are. */
+export interface ParticipantIdentity {
+  userId: string
+  groups: string[]
+  fullName?: string
+  language?: string
+}
+
+/** A participant ready for a room: identity, Kaleyra role and Kaleyra user. */
+export interface ResolvedParticipant extends ParticipantIdentity {
+  role: KaleyraRole
+  bandyerId: string
+}
+
+/**
+ * Who a participant is. Header mode trusts what the request carries; identity-provider mode asks
+ * the identity service. Other providers can be added behind this interface.
+ */
+export interface IdentityProvider {
+  readonly mode: 'header' | 'provider'
+  /** Whether participants may be given as a bare array of ids. */
+  readonly acceptsIdList: boolean
+  /** Fills groups and full name; throws a 400 naming the participant when something is missing. */
+  identify: (participants: ParticipantInput[], ctx: CallerContext, label: string) => Promise<ParticipantIdentity[]>
+  /** Groups of the caller (role for /credentials, admin check for /settings). */
+  callerGroups: (ctx: CallerContext) => Promise<string[]>
+  close: () => Promise<void>
+}

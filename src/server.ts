@@ -1,0 +1,41 @@
+import closeWithGrace from 'close-with-grace'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config/index.js'
+import { demoHelp, startEmbeddedKaleyra } from './demo.js'
+
+async function main (): Promise<void> {
+  let config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${err.message}\n`)
+      process.exit(1)
+    }
+    throw err
+  }
+
+  const emulator = config.env.KALEYRA_EMULATOR ? await startEmbeddedKaleyra(config.env) : null
+  if (emulator !== null) config = { ...config, env: emulator.env }
+
+  const app = await buildApp(config)
+  if (emulator !== null) app.addHook('onClose', async () => { await emulator.emulator.close() })
+
+  const waitMs = config.env.WAIT_BEFORE_SERVER_CLOSE_SEC * 1000
+  // The whole shutdown (wait + close) must end before close-with-grace forces the exit.
+  closeWithGrace({ delay: waitMs + 20_000 }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.error({ err }, 'closing after an unexpected error')
+    else app.log.info({ signal }, 'shutting down')
+    // Keep serving while the platform stops routing traffic here, then finish in-flight requests.
+    if (waitMs > 0) await new Promise(resolve => setTimeout(resolve, waitMs))
+    await app.close()
+  })
+
+  const address = await app.listen({ host: '0.0.0.0', port: config.env.HTTP_PORT })
+  if (emulator !== null) {
+    const local = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')
+    process.stdout.write(demoHelp(local, emulator.emulator.url, config.env) + '\n')
+  }
+}
+
+await main()

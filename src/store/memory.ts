@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto'
+import { StoreConflictError, StoreDuplicateError, StoreNotFoundError } from './errors.js'
+import type { Stores, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore, UserMapRecord, UserMapStore } from './types.js'
+
+/** Ids look like the CRUD Service's ObjectIds, so clients see the same format in both modes. */
+export function newObjectId (): string {
+  return randomBytes(12).toString('hex')
+}
+
+export function createMemoryTeleconsultationStore (): TeleconsultationStore {
+  const records = new Map<string, TeleconsultationRecord>()
+  return {
+    async insert (data: TeleconsultationData) {
+      const record: TeleconsultationRecord = { ...structuredClone(data), id: newObjectId(), version: 1 }
+      records.set(record.id, record)
+      return structuredClone(record)
+    },
+    async get (id) {
+      const record = records.get(id)
+      return record === undefined ? null : structuredClone(record)
+    },
+    async update (id, expectedVersion, changes) {
+      const current = records.get(id)
+      if (current === undefined) throw new StoreNotFoundError(id)
+      if (current.version !== expectedVersion) throw new StoreConflictError(id)
+      const next: TeleconsultationRecord = { ...current, ...structuredClone(changes), id, version: current.version + 1 }
+      records.set(id, next)
+      return structuredClone(next)
+    },
+    async remove (id) {
+      return records.delete(id)
+    },
+    async listWithPendingRoomDeletions (limit) {
+      const found: TeleconsultationRecord[] = []
+      for (const record of records.values()) {
+        if (record.pendingRoomDeletions.length > 0) found.push(structuredClone(record))
+        if (found.length >= limit) break
+      }
+      return found
+    },
+    async ping () {},
+    async close () {}
+  }
+}
+
+export function createMemoryUserMapStore (): UserMapStore {
+  const rows = new Map<string, UserMapRecord>()
+  return {
+    async find (receivedUserId) {
+      const row = rows.get(receivedUserId)
+      return row === undefined ? null : structuredClone(row)
+    },
+    async insert (record) {
+      if (rows.has(record.receivedUserId)) throw new StoreDuplicateError(record.receivedUserId)
+      rows.set(record.receivedUserId, structuredClone(record))
+      return structuredClone(record)
+    },
+    async ping () {},
+    async close () {}
+  }
+}
+
+export function createMemoryStores (): Stores {
+  return { teleconsultations: createMemoryTeleconsultationStore(), userMap: createMemoryUserMapStore() }
+}

@@ -1,0 +1,72 @@
+import type { KaleyraRole } from '../kaleyra/wire.js'
+
+export interface StoredParticipant {
+  /** External user id (written as `userId`; legacy documents may say `userExternalId`). */
+  userId: string
+  /** Kaleyra user id (legacy documents may say `bandyerId`). */
+  userBandyerId: string
+  /** Personal link into the current room; null until the room exists. */
+  accessLinkURL: string | null
+  groups?: string[]
+  fullName?: string
+  language?: string
+}
+
+export type TeleconsultationState = 'WAITING_FOR_PARTICIPANTS' | 'ROOM_CREATED'
+
+/** The fields the service writes. Store metadata (id, version) lives in TeleconsultationRecord. */
+export interface TeleconsultationData {
+  bandyerRoomId: string | null
+  participantsNumber: number
+  participants: StoredParticipant[]
+  teleconsultationState: TeleconsultationState
+  startDate: string
+  endDate: string
+  /** Kaleyra rooms that replaced-out or compensated but could not be deleted yet (retried by the reaper). */
+  pendingRoomDeletions: string[]
+}
+
+export interface TeleconsultationRecord extends TeleconsultationData {
+  id: string
+  /** Incremented by every update; updates are conditional on it. Documents without one read as 0. */
+  version: number
+}
+
+export interface UserMapRecord {
+  receivedUserId: string
+  bandyerId: string
+  role?: KaleyraRole
+  fullName?: string
+  groups?: string[]
+}
+
+/** Who is calling, forwarded to the store so it can fill creatorId/updaterId. */
+export interface StoreContext {
+  callerId?: string | null
+}
+
+export interface TeleconsultationStore {
+  insert: (data: TeleconsultationData, ctx?: StoreContext) => Promise<TeleconsultationRecord>
+  get: (id: string) => Promise<TeleconsultationRecord | null>
+  /** Applies `changes` only when the stored version equals `expectedVersion`; resolves to the new record. */
+  update: (id: string, expectedVersion: number, changes: Partial<TeleconsultationData>, ctx?: StoreContext) => Promise<TeleconsultationRecord>
+  /** Removes (or trashes) the record; false when it did not exist. */
+  remove: (id: string, ctx?: StoreContext) => Promise<boolean>
+  /** Records whose pendingRoomDeletions is not empty, for the reaper. */
+  listWithPendingRoomDeletions: (limit: number) => Promise<TeleconsultationRecord[]>
+  ping: () => Promise<void>
+  close: () => Promise<void>
+}
+
+export interface UserMapStore {
+  find: (receivedUserId: string) => Promise<UserMapRecord | null>
+  /** Throws StoreDuplicateError when a row for receivedUserId already exists. */
+  insert: (record: UserMapRecord, ctx?: StoreContext) => Promise<UserMapRecord>
+  ping: () => Promise<void>
+  close: () => Promise<void>
+}
+
+export interface Stores {
+  teleconsultations: TeleconsultationStore
+  userMap: UserMapStore
+}

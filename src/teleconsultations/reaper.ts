@@ -1,0 +1,140 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { KaleyraClient } from '../kaleyra/client.js'
+import { StoreConflictError } from '../store/errors.js'
+import type { TeleconsultationStore } from '../store/types.js'
+
+export interface ReaperOptions {
+  /** Delays between attempts to delete a room that failed to delete (default 1 s, 5 s, 30 s, 2 min). */
+  retryDelaysMs?: number[]
+  /** When to look for a room whose creation answer was lost (default 2 s, 15 s, 60 s). */
+  reconcileDelaysMs?: number[]
+  /** Pages of 100 rooms scanned, newest first, when looking for such a room (default 5). */
+  reconcilePages?: number
+  /** How often persisted pending deletions are swept (default 60 s; 0 disables the timer). */
+  sweepIntervalMs?: number
+}
+
+export type RoomReaper = ReturnType<typeof createRoomReaper>
+
+/**
+ * Makes sure no Kaleyra room outlives its teleconsultation:
+ * - rooms that could not be deleted are retried here and persisted in the record's
+ *   pendingRoomDeletions so another process (or a restart) finishes the job;
+ * - rooms whose creation answer was lost (timeout, reset, 5xx) are looked up by the unique
+ *   marker we put in their description, and deleted.
+ */
+export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: TeleconsultationStore, log: FastifyBaseLogger }, opts: ReaperOptions = {}) {
+  const retryDelays = opts.retryDelaysMs ?? [1_000, 5_000, 30_000, 120_000]
+  const reconcileDelays = opts.reconcileDelaysMs ?? [2_000, 15_000, 60_000]
+  const reconcilePages = opts.reconcilePages ?? 5
+  const timers = new Set<NodeJS.Timeout>()
+  const running = new Set<Promise<unknown>>()
+  let closed = false
+
+  function later (ms: number, task: () => Promise<void>): void {
+    if (closed) return
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      track(task())
+    }, ms)
+    timer.unref()
+    timers.add(timer)
+  }
+
+  function track (promise: Promise<void>): void {
+    const p = promise.catch(err => deps.log.warn({ err }, 'room reaper task failed'))
+    running.add(p)
+    p.finally(() => running.delete(p)).catch(() => {})
+  }
+
+  async function forget (teleconsultationId: string, roomId: string): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const record = await deps.store.get(teleconsultationId)
+      if (record === null || !record.pendingRoomDeletions.includes(roomId)) return
+      try {
+        await deps.store.update(teleconsultationId, record.version, {
+          pendingRoomDeletions: record.pendingRoomDeletions.filter(id => id !== roomId)
+        })
+        return
+      } catch (err) {
+        if (!(err instanceof StoreConflictError)) throw err
+      }
+    }
+  }
+
+  async function tryDelete (roomId: string, teleconsultationId: string | undefined, attempt: number): Promise<void> {
+    try {
+      await deps.kaleyra.deleteRoom(roomId)
+      deps.log.info({ roomId, teleconsultationId }, 'stale Kaleyra room deleted')
+      if (teleconsultationId !== undefined) await forget(teleconsultationId, roomId)
+    } catch (err) {
+      const next = retryDelays[attempt]
+      deps.log.warn({ err, roomId, teleconsultationId, nextAttemptInMs: next ?? null }, 'stale Kaleyra room could not be deleted yet')
+      if (next !== undefined) later(next, async () => { await tryDelete(roomId, teleconsultationId, attempt + 1) })
+    }
+  }
+
+  async function reconcile (marker: string, attempt: number): Promise<void> {
+    let found = false
+    try {
+      for (let page = 0; page < reconcilePages; page++) {
+        const { items, hasMore } = await deps.kaleyra.listRooms(page * 100, 100)
+        for (const room of items) {
+          if (room.description === marker) {
+            found = true
+            deps.log.warn({ roomId: room.roomId }, 'deleting a Kaleyra room whose creation answer was lost')
+            await tryDelete(room.roomId, undefined, 0)
+          }
+        }
+        if (!hasMore) break
+      }
+    } catch (err) {
+      deps.log.warn({ err }, 'could not look for a room whose creation answer was lost')
+    }
+    const next = reconcileDelays[attempt + 1]
+    // A slow Kaleyra may still create the room after we gave up: look again a little later.
+    if (!found && next !== undefined) later(next - reconcileDelays[attempt], async () => { await reconcile(marker, attempt + 1) })
+  }
+
+  async function sweep (): Promise<void> {
+    const records = await deps.store.listWithPendingRoomDeletions(50)
+    await Promise.all(records.flatMap(record =>
+      record.pendingRoomDeletions.map(async roomId => { await tryDelete(roomId, record.id, retryDelays.length) })))
+  }
+
+  let sweepTimer: NodeJS.Timeout | undefined
+  if ((opts.sweepIntervalMs ?? 60_000) > 0) {
+    sweepTimer = setInterval(() => { if (!closed) track(sweep()) }, opts.sweepIntervalMs ?? 60_000)
+    sweepTimer.unref()
+  }
+
+  return {
+    /**
+     * Deletes a room now and, if that fails, keeps retrying in the background; never throws.
+     * `teleconsultationId` names the record that lists the room in pendingRoomDeletions.
+     */
+    async deleteRoom (roomId: string, teleconsultationId?: string): Promise<void> {
+      await tryDelete(roomId, teleconsultationId, 0).catch(err => deps.log.warn({ err, roomId }, 'room deletion bookkeeping failed'))
+    },
+
+    /** A createRoom call failed ambiguously: find the room by its marker (if it exists) and delete it. */
+    reconcileLostCreation (marker: string): void {
+      later(reconcileDelays[0] ?? 0, async () => { await reconcile(marker, 0) })
+    },
+
+    sweep,
+
+    /** Resolves when no reaper task is running (tests). */
+    async idle (): Promise<void> {
+      while (running.size > 0) await Promise.allSettled([...running])
+    },
+
+    async close (): Promise<void> {
+      closed = true
+      if (sweepTimer !== undefined) clearInterval(sweepTimer)
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+      await Promise.allSettled([...running])
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import {
+  CreateBodySchema, CreatedSchema, errors, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, ViewQuerySchema, ViewSchema
+} from './schemas.js'
+
+const tags = ['Teleconsultations']
+
+export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { teleconsultations, callerContext } = fastify
+
+  fastify.post('/teleconsultation', {
+    schema: {
+      tags,
+      summary: 'Create a teleconsultation',
+      description: 'Stores the teleconsultation and, when every participant is known, creates its Kaleyra room.',
+      body: CreateBodySchema,
+      response: { 201: CreatedSchema, 400: errors.badRequest, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+    }
+  }, async (request, reply) => {
+    const roomId = await teleconsultations.create(request.body, callerContext(request))
+    return reply.code(201).send({ roomId })
+  })
+
+  fastify.patch('/teleconsultation/:id', {
+    schema: {
+      tags,
+      summary: 'Update a teleconsultation',
+      description: 'Changes participants and/or dates. A change affecting an existing Kaleyra room replaces the room (new links). Refused once the teleconsultation is frozen.',
+      params: IdParamsSchema,
+      body: UpdateBodySchema,
+      response: { 204: NoContent, 400: errors.badRequest, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+    }
+  }, async (request, reply) => {
+    await teleconsultations.update(request.params.id, request.body, callerContext(request))
+    return reply.code(204).send()
+  })
+
+  fastify.post('/teleconsultation/:id/participants/data', {
+    schema: {
+      tags,
+      summary: 'Add one participant (1.x API)',
+      description: 'Deprecated since 2.0: send the whole participants object with PATCH instead. Completing the list creates the Kaleyra room.',
+      deprecated: true,
+      params: IdParamsSchema,
+      body: ParticipantDataSchema,
+      response: { 201: NoContent, 400: errors.badRequest, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+    }
+  }, async (request, reply) => {
+    await teleconsultations.addParticipant(request.params.id, request.body, callerContext(request))
+    return reply.code(201).send()
+  })
+
+  fastify.get('/teleconsultation/:id', {
+    schema: {
+      tags,
+      summary: 'Get the caller\'s access to a teleconsultation',
+      description: 'Answers the caller\'s personal link once the room exists and the teleconsultation is frozen (null before: poll), the other participants and the Kaleyra room details.',
+      params: IdParamsSchema,
+      querystring: ViewQuerySchema,
+      response: { 200: ViewSchema, 400: errors.badRequest, 401: errors.unauthorized, 404: errors.notFound, 502: errors[502], 504: errors[504] }
+    }
+  }, async (request) => {
+    return await teleconsultations.view(request.params.id, callerContext(request), request.query)
+  })
+
+  fastify.delete('/teleconsultation/:id', {
+    schema: {
+      tags,
+      summary: 'Delete a teleconsultation',
+      description: 'Deletes the Kaleyra room (if any), then the record. Safe to retry.',
+      params: IdParamsSchema,
+      response: { 204: NoContent, 400: errors.badRequest, 404: errors.notFound, 502: errors[502], 504: errors[504] }
+    }
+  }, async (request, reply) => {
+    await teleconsultations.remove(request.params.id, callerContext(request))
+    return reply.code(204).send()
+  })
+}

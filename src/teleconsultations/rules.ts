@@ -1,0 +1,114 @@
+import { BadRequestError } from '../platform/errors.js'
+import { MAX_ROOM_DURATION_SECONDS, MAX_ROOM_PARTICIPANTS, MIN_ROOM_PARTICIPANTS } from '../kaleyra/wire.js'
+import type { ParticipantInput } from '../identity/types.js'
+
+export const MIN_DURATION_SECONDS = 300
+
+export interface ScheduleInput {
+  start_date?: string
+  end_date?: string
+  duration_in_seconds?: number
+}
+
+export interface Schedule {
+  startDate: string
+  endDate: string
+}
+
+/** A participant as clients may send it: `userId`, or the 1.x key `userExternalId`; `group` tolerated for `groups`. */
+export interface RawParticipant {
+  userId?: string
+  userExternalId?: string
+  groups?: string[]
+  group?: string
+  fullName?: string
+  language?: string
+}
+
+export type RawParticipants = string[] | { number: number, data: RawParticipant[] }
+
+export interface NormalizedParticipants {
+  number: number
+  data: ParticipantInput[]
+  /** The array form: ids only, identities to be fetched. */
+  idList: boolean
+}
+
+function toIso (value: string): string {
+  return new Date(value).toISOString()
+}
+
+/**
+ * Combines the request's dates with the stored ones (PATCH) and checks the duration rules:
+ * end_date xor duration_in_seconds, end after start, at least 5 minutes, at most 24 h when
+ * rooms carry a duration.
+ */
+export function resolveSchedule (label: string, input: ScheduleInput, current: Schedule | null, unlimited: boolean): Schedule {
+  if (input.end_date !== undefined && input.duration_in_seconds !== undefined) {
+    throw new BadRequestError(`Failed ${label}: only one of end_date and duration_in_seconds can be specified`)
+  }
+  const start = input.start_date ?? current?.startDate
+  if (start === undefined) throw new BadRequestError(`Failed ${label}: start_date is required`)
+  let end: string | undefined
+  if (input.end_date !== undefined) end = input.end_date
+  else if (input.duration_in_seconds !== undefined) end = new Date(Date.parse(start) + input.duration_in_seconds * 1000).toISOString()
+  else end = current?.endDate
+  if (end === undefined) throw new BadRequestError(`Failed ${label}: one of end_date and duration_in_seconds is required`)
+
+  const seconds = (Date.parse(end) - Date.parse(start)) / 1000
+  if (!(seconds > 0)) throw new BadRequestError(`Failed ${label}: end_date must be after start_date`)
+  if (seconds < MIN_DURATION_SECONDS) throw new BadRequestError(`Failed ${label}: the teleconsultation must last at least 5 minutes`)
+  if (!unlimited && seconds > MAX_ROOM_DURATION_SECONDS) {
+    throw new BadRequestError(`Failed ${label}: the teleconsultation cannot last more than 24 hours`)
+  }
+  return { startDate: toIso(start), endDate: toIso(end) }
+}
+
+export function durationSeconds (schedule: Schedule): number {
+  return Math.round((Date.parse(schedule.endDate) - Date.parse(schedule.startDate)) / 1000)
+}
+
+export function normalizeParticipant (label: string, raw: RawParticipant, index: number): ParticipantInput {
+  const { userId, userExternalId } = raw
+  if (userId !== undefined && userExternalId !== undefined && userId !== userExternalId) {
+    throw new BadRequestError(`Failed ${label}: participant ${index} has different userId and userExternalId`)
+  }
+  const id = userId ?? userExternalId
+  if (id === undefined) throw new BadRequestError(`Failed ${label}: participant ${index} needs a userId`)
+  const groups = raw.groups ?? (raw.group !== undefined ? [raw.group] : undefined)
+  return { userId: id, groups, fullName: raw.fullName, language: raw.language }
+}
+
+export function assertUniqueIds (label: string, participants: Array<{ userId: string }>): void {
+  const seen = new Set<string>()
+  for (const p of participants) {
+    if (seen.has(p.userId)) throw new BadRequestError(`Failed ${label}: participant ${p.userId} is listed more than once`)
+    seen.add(p.userId)
+  }
+}
+
+export function assertParticipantCount (label: string, number: number, known: number): void {
+  if (number < MIN_ROOM_PARTICIPANTS) throw new BadRequestError(`Failed ${label}: a teleconsultation needs at least ${MIN_ROOM_PARTICIPANTS} participants`)
+  if (number > MAX_ROOM_PARTICIPANTS) throw new BadRequestError(`Failed ${label}: a teleconsultation can have at most ${MAX_ROOM_PARTICIPANTS} participants`)
+  if (known > number) throw new BadRequestError(`Failed ${label}: more participants than the expected number (${known} > ${number})`)
+}
+
+export function normalizeParticipants (label: string, raw: RawParticipants, acceptsIdList: boolean): NormalizedParticipants {
+  let result: NormalizedParticipants
+  if (Array.isArray(raw)) {
+    if (!acceptsIdList) {
+      throw new BadRequestError(`Failed ${label}: participants as a list of ids need an identity provider (AUTH_SERVICE); send { number, data: [{ userId, groups, fullName }] }`)
+    }
+    result = { number: raw.length, data: raw.map(userId => ({ userId })), idList: true }
+  } else {
+    result = { number: raw.number, data: raw.data.map((p, i) => normalizeParticipant(label, p, i)), idList: false }
+  }
+  assertParticipantCount(label, result.number, result.data.length)
+  assertUniqueIds(label, result.data)
+  return result
+}
+
+/** Frozen: the room exists and we are inside IMMUTABLE_PERIOD_MS of the start (or past it). */
+export function isFrozen (record: { bandyerRoomId: string | null, startDate: string }, now: number, immutablePeriodMs: number): boolean {
+  return record.bandyerRoomId !== null && now >= Date.parse(record.startDate) - immutablePeriodMs
+}

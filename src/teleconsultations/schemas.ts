@@ -1,0 +1,105 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { errorResponse, NoContent, upstreamErrors } from '../platform/schemas.js'
+
+const Id = Type.String({ minLength: 1, maxLength: 256 })
+
+export const ParticipantDataSchema = Type.Object({
+  userId: Type.Optional({ ...Id, description: 'External id of the participant (identity-provider id in identity-provider mode)' }),
+  userExternalId: Type.Optional({ ...Id, description: '1.x name of userId, still accepted', deprecated: true }),
+  groups: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 64, description: 'Groups deciding the Kaleyra role (required without an identity provider)' })),
+  group: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Single group, 1.x spelling', deprecated: true })),
+  fullName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Name shown in the call (required without an identity provider)' })),
+  language: Type.Optional(Type.String({ minLength: 2, maxLength: 16, examples: ['it'] }))
+}, { examples: [{ userId: 'user1_external_id', groups: ['doctor'], fullName: 'Joe Smith', language: 'it' }] })
+
+export const ParticipantsSchema = Type.Union([
+  Type.Array(Id, { maxItems: 25, description: 'Ids of all participants (identity-provider mode only)' }),
+  Type.Object({
+    number: Type.Integer({ description: 'Expected number of participants (2 to 25)' }),
+    data: Type.Array(ParticipantDataSchema, { maxItems: 25, description: 'The participants known so far' })
+  })
+], { description: 'All participants, or the expected number and the ones known so far' })
+
+const DateTime = (description: string, example: string) => Type.String({ format: 'date-time', description, examples: [example] })
+const Duration = Type.Integer({ minimum: 1, description: 'Alternative to end_date; at least 300', examples: [3600] })
+
+export const CreateBodySchema = Type.Object({
+  participants: ParticipantsSchema,
+  start_date: DateTime('Start of the appointment (ISO 8601)', '2030-02-22T15:30:00.000Z'),
+  end_date: Type.Optional(DateTime('End of the appointment; give it or duration_in_seconds', '2030-02-22T16:30:00.000Z')),
+  duration_in_seconds: Type.Optional(Duration)
+}, {
+  examples: [{
+    participants: {
+      number: 2,
+      data: [
+        { userId: 'doctor-1', groups: ['doctor'], fullName: 'Joe Smith', language: 'it' },
+        { userId: 'patient-1', groups: ['patient'], fullName: 'Jane Doe', language: 'it' }
+      ]
+    },
+    start_date: '2030-02-22T15:30:00.000Z',
+    end_date: '2030-02-22T16:30:00.000Z'
+  }]
+})
+export type CreateBody = Static<typeof CreateBodySchema>
+
+export const UpdateBodySchema = Type.Object({
+  participants: Type.Optional(ParticipantsSchema),
+  start_date: Type.Optional(DateTime('New start', '2030-02-22T16:00:00.000Z')),
+  end_date: Type.Optional(DateTime('New end', '2030-02-22T17:00:00.000Z')),
+  duration_in_seconds: Type.Optional(Duration)
+}, { examples: [{ start_date: '2030-02-22T16:00:00.000Z', duration_in_seconds: 1800 }] })
+export type UpdateBody = Static<typeof UpdateBodySchema>
+
+export const IdParamsSchema = Type.Object({
+  id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Teleconsultation id (the store id, not the Kaleyra room id)', examples: ['65a1f0c2e4b0a1b2c3d4e5f6'] })
+})
+
+export const ViewQuerySchema = Type.Object({
+  useBackground: Type.Optional(Type.Boolean({ description: 'Open the call with the company virtual background' })),
+  language: Type.Optional(Type.String({ maxLength: 16, description: '`it` or `en`; any other value means the company default', examples: ['it'] }))
+})
+
+const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number> | ReturnType<typeof Type.Boolean>>(schema: T) =>
+  Type.Union([schema, Type.Null()])
+
+export const DetailsSchema = Type.Object({
+  recording: Nullable(Type.String()),
+  recordingStatus: Nullable(Type.String()),
+  callType: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  status: Nullable(Type.String()),
+  disabled: Nullable(Type.Boolean()),
+  creationDate: Nullable(Type.String()),
+  durationInSeconds: Nullable(Type.Number()),
+  durationUsedInSeconds: Nullable(Type.Number()),
+  live: Nullable(Type.Boolean())
+}, { description: 'The Kaleyra room as Kaleyra reports it; absent while no room exists' })
+
+export const ViewSchema = Type.Object({
+  bandyerUserId: Type.String({ description: 'Kaleyra id of the caller' }),
+  accessLinkURL: Type.Union([Type.String(), Type.Null()], { description: 'Personal link; null until the room exists and the teleconsultation can no longer change' }),
+  participantsBandyerCall: Type.Array(Type.Object({ bandyerUserId: Type.String(), fullName: Type.Optional(Type.String()) })),
+  details: Type.Optional(DetailsSchema)
+}, {
+  examples: [{
+    bandyerUserId: 'tcs-3f1d9c0b6a2e4f5d8c7b6a5f4e3d2c1b0a9f8e7d',
+    accessLinkURL: 'https://sandbox.bandyer.com/eu/direct-rest-call-handler/abc123?language=it',
+    participantsBandyerCall: [{ bandyerUserId: 'tcs-3f1d9c0b6a2e4f5d8c7b6a5f4e3d2c1b0a9f8e7d', fullName: 'Joe Smith' }],
+    details: { recording: 'none', recordingStatus: 'stopped', callType: 'audio_video', description: null, status: 'NOT_RUNNING', disabled: false, creationDate: '2030-02-20T10:00:00.000Z', durationInSeconds: null, durationUsedInSeconds: 0, live: true }
+  }]
+})
+
+export const CreatedSchema = Type.Object({ roomId: Type.String({ description: 'Teleconsultation id' }) }, { examples: [{ roomId: '65a1f0c2e4b0a1b2c3d4e5f6' }] })
+
+export const errors = {
+  badRequest: errorResponse('Invalid request', 'Failed POST /teleconsultation: no plus user in room'),
+  unauthorized: errorResponse('The caller is not a participant', 'Unauthorized user'),
+  notFound: errorResponse('No such teleconsultation', 'Room with id 65a1f0c2e4b0a1b2c3d4e5f6 not found on CRUD'),
+  conflict: errorResponse('The teleconsultation can no longer be modified', 'Failed PATCH /teleconsultation/65a1f0c2e4b0a1b2c3d4e5f6: teleconsultation can no longer be modified'),
+  tooLarge: errorResponse('Body too large', 'Request body is too large'),
+  unsupported: errorResponse('Body is not JSON', 'Unsupported Media Type'),
+  ...upstreamErrors
+}
+
+export { NoContent }

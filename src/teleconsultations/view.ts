@@ -1,0 +1,91 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { AppConfig } from '../config/index.js'
+import type { KaleyraClient } from '../kaleyra/client.js'
+import { decorateLink, type KaleyraRoom } from '../kaleyra/wire.js'
+import type { CallerContext } from '../identity/types.js'
+import { NotFoundError, UnauthorizedError } from '../platform/errors.js'
+import type { TeleconsultationStore } from '../store/types.js'
+import { ROOM_MARKER_PREFIX } from './rooms.js'
+import { isFrozen } from './rules.js'
+
+export const LINK_LANGUAGES = ['it', 'en'] as const
+
+export interface ViewOptions {
+  useBackground?: boolean
+  language?: string
+}
+
+export interface RoomDetails {
+  recording: string | null
+  recordingStatus: string | null
+  callType: string | null
+  description: string | null
+  status: string | null
+  disabled: boolean | null
+  creationDate: string | null
+  durationInSeconds: number | null
+  durationUsedInSeconds: number | null
+  live: boolean | null
+}
+
+export interface TeleconsultationView {
+  bandyerUserId: string
+  accessLinkURL: string | null
+  participantsBandyerCall: Array<{ bandyerUserId: string, fullName?: string }>
+  details?: RoomDetails
+}
+
+function toDetails (room: KaleyraRoom): RoomDetails {
+  const { roomId: _roomId, links: _links, ...details } = room
+  // Our own bookkeeping marker is not a description anyone wrote.
+  if (details.description?.startsWith(ROOM_MARKER_PREFIX) === true) details.description = null
+  return details
+}
+
+/** GET /teleconsultation/:id — what a participant needs to join, and nothing before it is time. */
+export function createTeleconsultationView (deps: {
+  config: AppConfig
+  kaleyra: KaleyraClient
+  store: TeleconsultationStore
+  log: FastifyBaseLogger
+  now: () => number
+}) {
+  const { env, service } = deps.config
+
+  async function details (roomId: string): Promise<RoomDetails | undefined> {
+    // Best effort: the frontend polls this route for the link, which must not depend on Kaleyra
+    // answering a details call; a failure leaves `details` out and is logged.
+    try {
+      const room = await deps.kaleyra.getRoom(roomId)
+      return room === null ? undefined : toDetails(room)
+    } catch (err) {
+      deps.log.warn({ err, roomId }, 'room details unavailable')
+      return undefined
+    }
+  }
+
+  return async function view (id: string, ctx: CallerContext, opts: ViewOptions): Promise<TeleconsultationView> {
+    const record = await deps.store.get(id)
+    if (record === null) throw new NotFoundError(`Room with id ${id} not found on CRUD`)
+    const me = ctx.callerId === null ? undefined : record.participants.find(p => p.userId === ctx.callerId)
+    if (me === undefined) throw new UnauthorizedError()
+
+    let accessLinkURL: string | null = null
+    if (me.accessLinkURL !== null && isFrozen(record, deps.now(), env.IMMUTABLE_PERIOD_MS)) {
+      const groups = new Set([...(me.groups ?? []), ...ctx.callerGroups])
+      const virtualBackground = opts.useBackground === true || service.groupsWithBackgroundList.some(g => groups.has(g))
+      const language = (LINK_LANGUAGES as readonly string[]).includes(opts.language ?? '') ? opts.language : undefined
+      accessLinkURL = decorateLink(me.accessLinkURL, { language, virtualBackground })
+    }
+    const view: TeleconsultationView = {
+      bandyerUserId: me.userBandyerId,
+      accessLinkURL,
+      participantsBandyerCall: record.participants.map(p => ({ bandyerUserId: p.userBandyerId, fullName: p.fullName }))
+    }
+    if (record.bandyerRoomId !== null) {
+      const roomDetails = await details(record.bandyerRoomId)
+      if (roomDetails !== undefined) view.details = roomDetails
+    }
+    return view
+  }
+}
