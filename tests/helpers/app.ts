@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type AppOverrides } from '../../src/app.js'
+import { loadConfig, type AppConfig } from '../../src/config/index.js'
+import { resolveServiceConfig, DEFAULT_CONFIG_FILE } from '../../src/config/service-config.js'
+import { startKaleyraEmulator, type KaleyraEmulator } from '../../src/emulator/index.js'
+import { createMemoryStores } from '../../src/store/memory.js'
+import type { Stores } from '../../src/store/types.js'
+import { captureLogs, type CapturedLogs } from './logs.js'
+
+export interface TestContext {
+  app: FastifyInstance
+  emulator: KaleyraEmulator
+  stores: Stores
+  logs: CapturedLogs
+  config: AppConfig
+}
+
+export interface SetupOptions {
+  env?: Record<string, string>
+  /** Replaces the default service configuration file content. */
+  serviceConfig?: unknown
+  stores?: Stores
+  overrides?: Partial<AppOverrides>
+  /** Reuse an emulator (several app instances sharing one Kaleyra). */
+  emulator?: KaleyraEmulator
+}
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+/** Fast reaper timings so background clean-up happens within a test. */
+export const FAST_REAPER = { retryDelaysMs: [20, 50, 100, 200], reconcileDelaysMs: [100, 400, 1500], sweepIntervalMs: 0 }
+
+export async function startEmulator (t: Teardown): Promise<KaleyraEmulator> {
+  const emulator = await startKaleyraEmulator({ apiKey: `ak_test_${randomBytes(8).toString('hex')}` })
+  t.teardown(() => emulator.close())
+  return emulator
+}
+
+/** Builds the service against a fresh Kaleyra emulator on 127.0.0.1 and a memory store. */
+export async function setup (t: Teardown, opts: SetupOptions = {}): Promise<TestContext> {
+  const emulator = opts.emulator ?? await startEmulator(t)
+  const config = loadConfig({
+    BANDYER_BASE_URL: emulator.url,
+    BANDYER_API_SECRET_KEY: emulator.apiKey,
+    KALEYRA_TIMEOUT_MS: '1000',
+    ...opts.env
+  })
+  if (opts.serviceConfig !== undefined) config.service = resolveServiceConfig(opts.serviceConfig, config.env.USERID_HEADER_KEY)
+  const stores = opts.stores ?? createMemoryStores()
+  const logs = captureLogs()
+  const app = await buildApp(config, {
+    loggerInstance: logs.logger,
+    stores,
+    reaper: FAST_REAPER,
+    kaleyraRetryDelayMs: 5,
+    ...opts.overrides
+  })
+  t.teardown(() => app.close())
+  await app.ready()
+  return { app, emulator, stores, logs, config }
+}
+
+export { DEFAULT_CONFIG_FILE }

@@ -1,0 +1,133 @@
+import t from 'tap'
+import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
+import { setup } from '../helpers/app.js'
+import { as, body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
+
+t.test('a complete teleconsultation gets a Kaleyra room with one link per participant', async t => {
+  const { app, emulator, stores } = await setup(t)
+  const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
+  t.equal(res.statusCode, 201)
+  const { roomId } = res.json()
+  t.match(roomId, /^[a-f0-9]{24}$/)
+
+  const rooms = emulator.liveRooms()
+  t.equal(rooms.length, 1)
+  const room = rooms[0]
+  const record = await stores.teleconsultations.get(roomId)
+  t.equal(record?.bandyerRoomId, room.roomId, 'the record points to the Kaleyra room')
+  t.equal(room.participants.length, 2)
+  const admin = room.participants.find(p => p.userId === kaleyraUserIdFor('doctor-1'))
+  const basic = room.participants.find(p => p.userId === kaleyraUserIdFor('patient-1'))
+  t.equal(admin?.isAdmin, true, 'plus participants are room admins')
+  t.equal(basic?.isAdmin, false)
+  t.same(admin?.tools, { chat: true, screen_sharing: true, file_upload: true, whiteboard: true, snapshot: true, live_edit: true, live_pointer: true, present_to_everyone: true })
+  t.equal(room.recording, 'none')
+  t.equal(room.live, true)
+  t.equal(room.duration ?? null, null, 'unlimited by default: no duration')
+  t.same(record?.participants.map(p => [p.userId, p.accessLinkURL]), [
+    ['doctor-1', admin?.link], ['patient-1', basic?.link]
+  ], 'each participant keeps their personal link')
+  t.same(emulator.users().map(u => u.role).sort(), ['basic', 'plus'], 'users are created with the role of their groups')
+})
+
+t.test('a partial teleconsultation creates users but no room', async t => {
+  const { app, emulator, stores } = await setup(t)
+  const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ participants: [doctor()], number: 3 }) })
+  t.equal(res.statusCode, 201)
+  t.equal(emulator.liveRooms().length, 0)
+  t.equal(emulator.users().length, 1, 'the known participant already has a Kaleyra user')
+  const record = await stores.teleconsultations.get(res.json().roomId)
+  t.equal(record?.bandyerRoomId, null)
+  t.equal(record?.participantsNumber, 3)
+  t.equal(record?.participants[0].accessLinkURL, null)
+})
+
+t.test('no plus user among a complete list is refused before anything is created', async t => {
+  const { app, emulator } = await setup(t)
+  const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ participants: [patient('a'), patient('b')] }) })
+  t.equal(res.statusCode, 400)
+  t.same(res.json(), { error: 'Failed POST /teleconsultation: no plus user in room' })
+  t.equal(emulator.users().length, 0)
+  t.equal(emulator.liveRooms().length, 0)
+})
+
+t.test('legacy userExternalId and a single legacy group are accepted', async t => {
+  const { app, stores } = await setup(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/teleconsultation',
+    payload: {
+      participants: {
+        number: 2,
+        data: [
+          { userExternalId: 'doc-legacy', group: 'doctor', fullName: 'Doc' },
+          { userExternalId: 'pat-legacy', groups: ['patient'], fullName: 'Pat' }
+        ]
+      },
+      start_date: isoFromNow(HOUR),
+      end_date: isoFromNow(2 * HOUR)
+    }
+  })
+  t.equal(res.statusCode, 201)
+  const record = await stores.teleconsultations.get(res.json().roomId)
+  t.same(record?.participants.map(p => p.userId), ['doc-legacy', 'pat-legacy'])
+  t.not(record?.bandyerRoomId, null)
+})
+
+t.test('a participant in several groups gets the higher role', async t => {
+  const { app, emulator } = await setup(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/teleconsultation',
+    payload: body({ participants: [{ ...patient('both'), groups: ['patient', 'doctor'] }, patient('p2')] })
+  })
+  t.equal(res.statusCode, 201)
+  t.equal(emulator.users().find(u => u.userId === kaleyraUserIdFor('both'))?.role, 'plus')
+})
+
+t.test('a known user is not created twice', async t => {
+  const { app, emulator } = await setup(t)
+  await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
+  await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
+  t.equal(emulator.users().length, 2)
+  t.equal(emulator.requests().filter(r => r.method === 'POST' && r.path === '/v2/users').length, 2)
+  t.equal(emulator.liveRooms().length, 2, 'each teleconsultation has its own room')
+})
+
+t.test('room options follow the configuration', async t => {
+  const { app, emulator } = await setup(t, {
+    env: { UNLIMITED_TELECONSULTATION: 'false', LIVE_TELECONSULTATION: 'false', DEFAULT_RECORDING_TYPE: 'automatic' }
+  })
+  const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ duration: 1800 }) })
+  t.equal(res.statusCode, 201)
+  const [room] = emulator.liveRooms()
+  t.equal(room.duration, 1800)
+  t.equal(room.live, false)
+  t.equal(room.recording, 'automatic')
+  t.equal(room.offlineTranscription, true, 'recorded rooms ask for the transcription')
+})
+
+t.test('tools come from the privileges of each role', async t => {
+  const { app, emulator } = await setup(t, {
+    serviceConfig: {
+      privileges: {
+        plus: { groups: ['doctor'] },
+        basic: { groups: ['patient'], tools: { chat: false, file_upload: false } }
+      }
+    }
+  })
+  await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
+  const [room] = emulator.liveRooms()
+  const basic = room.participants.find(p => !p.isAdmin)
+  t.equal(basic?.tools?.chat, false)
+  t.equal(basic?.tools?.file_upload, false)
+  t.equal(basic?.tools?.whiteboard, true)
+})
+
+t.test('the created teleconsultation is readable by its participants', async t => {
+  const { app } = await setup(t)
+  const { roomId } = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })).json()
+  const res = await app.inject({ method: 'GET', url: `/teleconsultation/${roomId}`, headers: as('patient-1') })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().bandyerUserId, kaleyraUserIdFor('patient-1'))
+})

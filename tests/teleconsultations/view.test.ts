@@ -1,0 +1,131 @@
+import t from 'tap'
+import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
+import { setup } from '../helpers/app.js'
+import { as, body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
+
+async function create (app: Awaited<ReturnType<typeof setup>>['app'], payload: Record<string, unknown>): Promise<string> {
+  return (await app.inject({ method: 'POST', url: '/teleconsultation', payload })).json().roomId
+}
+
+t.test('a started teleconsultation answers the caller\'s own link and the participants', async t => {
+  const { app, emulator } = await setup(t)
+  const id = await create(app, body())
+  const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })
+  t.equal(res.statusCode, 200)
+  const view = res.json()
+  const room = emulator.liveRooms()[0]
+  const mine = room.participants.find(p => p.userId === kaleyraUserIdFor('doctor-1'))
+  t.equal(view.bandyerUserId, kaleyraUserIdFor('doctor-1'))
+  t.equal(view.accessLinkURL, mine?.link)
+  t.same(view.participantsBandyerCall, [
+    { bandyerUserId: kaleyraUserIdFor('doctor-1'), fullName: 'Dr doctor-1' },
+    { bandyerUserId: kaleyraUserIdFor('patient-1'), fullName: 'Patient patient-1' }
+  ])
+  t.match(view.details, { recording: 'none', recordingStatus: 'stopped', status: 'NOT_RUNNING', disabled: false, live: true, durationUsedInSeconds: 0 })
+  t.equal(view.details.description, null, 'the service\'s own marker is not shown as a description')
+  t.type(view.details.creationDate, 'string')
+})
+
+t.test('before the start the link is withheld (the frontend polls)', async t => {
+  const { app } = await setup(t)
+  const id = await create(app, body({ start: isoFromNow(HOUR) }))
+  const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('patient-1') })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().accessLinkURL, null)
+  t.ok(res.json().details, 'room details are there already')
+})
+
+t.test('inside IMMUTABLE_PERIOD_MS the link is given', async t => {
+  const { app } = await setup(t, { env: { IMMUTABLE_PERIOD_MS: String(HOUR) } })
+  const id = await create(app, body({ start: isoFromNow(30 * 60_000) }))
+  const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('patient-1') })
+  t.type(res.json().accessLinkURL, 'string')
+})
+
+t.test('without a room there is no link and no details', async t => {
+  const { app } = await setup(t)
+  const id = await create(app, body({ participants: [doctor()], number: 2 }))
+  const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().accessLinkURL, null)
+  t.notOk('details' in res.json())
+})
+
+t.test('strangers and anonymous callers are refused', async t => {
+  const { app } = await setup(t)
+  const id = await create(app, body())
+  const stranger = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('someone-else') })
+  t.equal(stranger.statusCode, 401)
+  t.same(stranger.json(), { error: 'Unauthorized user' })
+  const anonymous = await app.inject({ method: 'GET', url: `/teleconsultation/${id}` })
+  t.equal(anonymous.statusCode, 401)
+  t.same(anonymous.json(), { error: 'Unauthorized user' })
+})
+
+t.test('an unknown id is 404 with the documented message', async t => {
+  const { app } = await setup(t)
+  const res = await app.inject({ method: 'GET', url: '/teleconsultation/0123456789abcdef01234567', headers: as('doctor-1') })
+  t.equal(res.statusCode, 404)
+  t.same(res.json(), { error: 'Room with id 0123456789abcdef01234567 not found on CRUD' })
+})
+
+t.test('language and background options are added to the link', async t => {
+  const { app } = await setup(t)
+  const id = await create(app, body())
+  const withOptions = await app.inject({ method: 'GET', url: `/teleconsultation/${id}?useBackground=true&language=it`, headers: as('doctor-1') })
+  const link = new URL(withOptions.json().accessLinkURL)
+  t.equal(link.searchParams.get('language'), 'it')
+  t.equal(link.searchParams.get('virtual_background'), 'image')
+
+  const other = await app.inject({ method: 'GET', url: `/teleconsultation/${id}?language=fr&useBackground=false`, headers: as('doctor-1') })
+  const plain = new URL(other.json().accessLinkURL)
+  t.equal(plain.searchParams.get('language'), null, 'unsupported languages fall back to the company default')
+  t.equal(plain.searchParams.get('virtual_background'), null)
+})
+
+t.test('groups in groupsWithBackgroundList get the background without asking', async t => {
+  const { app } = await setup(t, {
+    serviceConfig: { privileges: { plus: { groups: ['doctor'] }, basic: { groups: ['patient'] } }, groupsWithBackgroundList: ['doctor'] }
+  })
+  const id = await create(app, body())
+  const doc = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })
+  t.equal(new URL(doc.json().accessLinkURL).searchParams.get('virtual_background'), 'image')
+  const pat = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('patient-1') })
+  t.equal(new URL(pat.json().accessLinkURL).searchParams.get('virtual_background'), null)
+})
+
+t.test('the caller id can come from a JSON user-properties header', async t => {
+  const { app } = await setup(t, {
+    serviceConfig: {
+      privileges: { plus: { groups: ['doctor'] }, basic: { groups: ['patient'] } },
+      userIdPathInRequest: [
+        { from: 'object', extract: 'headers' },
+        { from: 'object', extract: 'miauserproperties' },
+        { from: 'json', extract: 'customUserId' }
+      ]
+    }
+  })
+  const id = await create(app, body())
+  const ok = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: { miauserproperties: JSON.stringify({ customUserId: 'patient-1' }) } })
+  t.equal(ok.statusCode, 200)
+  const broken = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: { miauserproperties: '{not json' } })
+  t.equal(broken.statusCode, 401)
+})
+
+t.test('a custom user-id header name is honoured', async t => {
+  const { app } = await setup(t, { env: { USERID_HEADER_KEY: 'X-User-Id' } })
+  const id = await create(app, body({ participants: [doctor(), patient()] }))
+  const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: { 'x-user-id': 'patient-1' } })
+  t.equal(res.statusCode, 200)
+})
+
+t.test('room details are best effort: Kaleyra failing does not hide the link', async t => {
+  const { app, emulator, logs } = await setup(t)
+  const id = await create(app, body())
+  emulator.faults.add({ method: 'GET', path: '/v2/rooms', kind: 'status', status: 503 })
+  const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })
+  t.equal(res.statusCode, 200)
+  t.type(res.json().accessLinkURL, 'string')
+  t.notOk('details' in res.json())
+  t.ok(logs.records().some(r => r.msg === 'room details unavailable'))
+})
