@@ -1,0 +1,35 @@
+// `npm run demo`: builds when the sources changed, then starts the service with the Kaleyra
+// emulator in-process, the in-memory store and header identity mode (see README).
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+
+const root = new URL('..', import.meta.url).pathname
+
+function newest (dir) {
+  let latest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs)
+  }
+  return latest
+}
+
+const entry = join(root, 'dist', 'server.js')
+if (!existsSync(entry) || newest(join(root, 'src')) > statSync(entry).mtimeMs) {
+  process.stdout.write('Building…\n')
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+}
+
+const demoDefaults = {
+  KALEYRA_EMULATOR: 'true',
+  USERID_HEADER_KEY: 'miauserid',
+  GROUPS_HEADER_KEY: 'miausergroups',
+  WAIT_BEFORE_SERVER_CLOSE_SEC: '0'
+}
+for (const [key, value] of Object.entries(demoDefaults)) process.env[key] ??= value
+// The demo always runs on the embedded parts: no real Kaleyra, CRUD Service or identity service.
+process.env.KALEYRA_EMULATOR = 'true'
+for (const key of ['CRUD_SERVICE_URL', 'CRUD_SERVICE', 'AUTH_SERVICE', 'CUSTOM_ID_USERS_API_ENDPOINT', 'BANDYER_BASE_URL']) delete process.env[key]
+
+await import(entry)
