@@ -1,0 +1,107 @@
+// The service's own Kaleyra client (src/kaleyra) against the emulator: every answer the emulator
+// gives must parse with wire.ts, and every request the client sends must be accepted.
+import t from 'tap'
+import { FormData } from 'undici'
+import { createKaleyraClient } from '../../src/kaleyra/client.js'
+import { KaleyraRejectedError } from '../../src/kaleyra/errors.js'
+import { TOOL_NAMES, paths, parseVirtualBackground, type Tools } from '../../src/kaleyra/wire.js'
+import { UpstreamError } from '../../src/upstream/errors.js'
+import { startKaleyraEmulator } from '../../src/emulator/index.js'
+
+const tools = Object.fromEntries(TOOL_NAMES.map(name => [name, true])) as Tools
+
+t.test('the Kaleyra client works end to end against the emulator', async t => {
+  const emu = await startKaleyraEmulator({ apiKey: 'ak_contract' })
+  const client = createKaleyraClient({ baseUrl: `${emu.url}/v2`, apiKey: 'ak_contract', timeoutMs: 2000, retries: 0 })
+  t.teardown(async () => {
+    await client.close()
+    await emu.close()
+  })
+
+  t.same(await client.createUser('doc', 'plus'), { userId: 'doc', created: true })
+  t.same(await client.createUser('doc', 'plus'), { userId: 'doc', created: false }, '409 means already there')
+  await client.createUser('pat', 'basic')
+  t.same(await client.getUser('pat'), { userId: 'pat' })
+  t.equal(await client.getUser('ghost'), null)
+
+  const room = await client.createRoom({
+    participants: [{ user_id: 'doc', is_admin: true, tools }, { user_id: 'pat', is_admin: false, tools }],
+    recording: 'manual',
+    offline_transcription: true,
+    live: true,
+    duration: 600,
+    description: 'tc-123'
+  })
+  t.match(room, { recording: 'manual', live: true, durationInSeconds: 600, status: 'NOT_RUNNING', disabled: false, callType: 'audio_video' })
+  t.same(room.links.map(l => l.userId), ['doc', 'pat'])
+  const fetched = await client.getRoom(room.roomId)
+  t.match(fetched, { roomId: room.roomId, description: 'tc-123', recordingStatus: 'stopped', durationUsedInSeconds: 0 })
+  t.same(fetched?.links, room.links)
+
+  const page = await client.listRooms(0, 100)
+  t.same(page.items.map(r => r.description), ['tc-123'])
+  t.equal(page.hasMore, false)
+
+  emu.addUploads(room.roomId, 130)
+  const uploads = await client.listUploads(room.roomId)
+  t.equal(uploads.length, 130, 'listUploads walks every page')
+  t.equal(await client.deleteUpload(uploads[0].key), 'deleted')
+  t.equal(await client.deleteUpload(uploads[0].key), 'absent')
+
+  const session = emu.addSession(room.roomId, { transcription: { segments: [] } })
+  const sessions = await client.listSessions(room.roomId)
+  t.same(sessions.map(s => s.sessionId), [session])
+  const transcription = await client.stream({ operation: 'getTranscription', method: 'GET', path: paths.transcription(session) })
+  t.equal(transcription.statusCode, 200)
+  t.same(await transcription.body.json(), { segments: [] })
+
+  const credentials = await client.createSdkCredentials('pat', 3600)
+  t.equal(credentials.userId, 'pat')
+  t.equal(credentials.accessToken.split('.').length, 3)
+
+  const form = new FormData()
+  form.append('virtual_background', new Blob([Buffer.from([0xff, 0xd8, 0xff, 0xdb, 0])], { type: 'image/jpeg' }), 'bg.jpg')
+  const uploaded = await client.stream({ operation: 'uploadVirtualBackground', method: 'POST', path: paths.virtualBackground(), body: form })
+  t.equal(uploaded.statusCode, 201)
+  const background = parseVirtualBackground(await uploaded.body.json())
+  const company = await client.updateCompany(background.alias)
+  t.same(company.defaultBackground, background)
+  t.match(await client.getCompany(), { name: 'Emulated Company', defaultLanguage: 'en', defaultBackground: background })
+
+  t.equal(await client.deleteRoom(room.roomId), 'deleted')
+  t.equal(await client.deleteRoom(room.roomId), 'absent')
+  t.equal(await client.getRoom(room.roomId), null)
+})
+
+t.test('emulator refusals and faults reach the client as typed errors', async t => {
+  const emu = await startKaleyraEmulator({ apiKey: 'ak_contract' })
+  const client = createKaleyraClient({ baseUrl: emu.url, apiKey: 'ak_contract', timeoutMs: 500, retries: 0 })
+  t.teardown(async () => {
+    await client.close()
+    await emu.close()
+  })
+  await client.createUser('pat', 'basic')
+  await client.createUser('kid', 'basic')
+  const noPlus = await client.createRoom({ participants: [{ user_id: 'pat', is_admin: false, tools }, { user_id: 'kid', is_admin: false, tools }], recording: 'none' })
+    .catch((err: unknown) => err)
+  t.ok(noPlus instanceof KaleyraRejectedError)
+  t.equal((noPlus as KaleyraRejectedError).errorName, 'validation_error')
+  t.equal((noPlus as KaleyraRejectedError).upstreamStatus, 422)
+
+  const badKey = createKaleyraClient({ baseUrl: emu.url, apiKey: 'ak_wrong', timeoutMs: 500, retries: 0 })
+  const refused = await badKey.getCompany().catch((err: unknown) => err)
+  await badKey.close()
+  t.equal((refused as KaleyraRejectedError).errorName, 'invalid_api_key')
+
+  await client.createUser('doc', 'plus')
+  emu.faults.add({ method: 'POST', path: paths.rooms(), kind: 'status', phase: 'after', times: 1 })
+  const lost = await client.createRoom({ participants: [{ user_id: 'doc', is_admin: true, tools }, { user_id: 'pat', is_admin: false, tools }], recording: 'none', description: 'tc-9' })
+    .catch((err: unknown) => err)
+  t.ok(lost instanceof UpstreamError && lost.ambiguous, 'a 5xx on room creation is ambiguous')
+  const found = (await client.listRooms(0, 100)).items.find(r => r.description === 'tc-9')
+  t.ok(found !== undefined, 'the room whose answer was lost can be found by description')
+
+  emu.faults.add({ path: paths.company(), kind: 'hang', times: 1 })
+  const timedOut = await client.getCompany().catch((err: unknown) => err)
+  t.equal((timedOut as UpstreamError).failure, 'timeout')
+})
