@@ -1,0 +1,109 @@
+// Test controls over HTTP (no apikey): inspect state, inject faults, add uploads and sessions, reset.
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { faultRuleFromJson, type FaultList } from './faults.js'
+import { notFound, objectBody, validationError } from './http.js'
+import { publicRoom, type EmulatorState, type SessionRecord } from './state.js'
+import { generatedSource, transcriptionSource } from './transcription.js'
+
+export interface SessionOptions { transcription?: unknown, transcriptionBytes?: number, ended?: boolean }
+
+/** Shared by the programmatic API and the HTTP controls. */
+export function addSessionTo (state: EmulatorState, roomId: string, opts: SessionOptions = {}): string {
+  if (opts.transcription !== undefined && opts.transcriptionBytes !== undefined) {
+    throw new TypeError('give either transcription or transcriptionBytes, not both')
+  }
+  let source = null
+  if (opts.transcriptionBytes !== undefined) source = generatedSource(opts.transcriptionBytes)
+  else if (opts.transcription !== undefined) source = transcriptionSource(opts.transcription)
+  return state.addSession(roomId, { transcription: source, ended: opts.ended })
+}
+
+export function setTranscriptionOf (state: EmulatorState, sessionId: string, transcription: unknown): void {
+  const session = state.sessions.get(sessionId)
+  if (session === undefined) throw new Error(`unknown session ${sessionId}`)
+  session.transcription = transcriptionSource(transcription)
+}
+
+function sessionState (s: SessionRecord): Record<string, unknown> {
+  const t = s.transcription
+  const transcription = t === null ? null : { kind: t.kind, bytes: t.kind === 'json' ? t.body.length : t.bytes }
+  return { sessionId: s.sessionId, roomId: s.roomId, startDate: s.startDate, endDate: s.endDate, transcription }
+}
+
+export function snapshot (state: EmulatorState): Record<string, unknown> {
+  const uploads: Record<string, number> = {}
+  for (const u of state.uploads.values()) uploads[u.roomId] = (uploads[u.roomId] ?? 0) + 1
+  return {
+    users: [...state.users.values()].map(u => ({ userId: u.userId, role: u.role })),
+    rooms: state.liveRooms().map(publicRoom),
+    uploads,
+    sessions: [...state.sessions.values()].map(sessionState)
+  }
+}
+
+/** Turns a TypeError from the shared helpers into a 422 for HTTP callers. */
+function asValidation<T> (fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if (err instanceof TypeError) throw validationError(err.message)
+    throw err
+  }
+}
+
+export function registerControlRoutes (app: FastifyInstance, state: EmulatorState, faults: FaultList, reset: () => void): void {
+  const roomOf = (roomId: string): string => {
+    if (!state.rooms.has(roomId)) throw notFound(`room ${roomId} not found`)
+    return roomId
+  }
+
+  app.get('/_emulator/state', async () => snapshot(state))
+
+  app.post('/_emulator/faults', async (request, reply: FastifyReply) => {
+    faults.add(asValidation(() => faultRuleFromJson(request.body)))
+    reply.code(201)
+    return { faults: faults.size }
+  })
+
+  app.delete('/_emulator/faults', async () => {
+    faults.clear()
+    return { faults: 0 }
+  })
+
+  app.post<{ Params: { roomId: string } }>('/_emulator/rooms/:roomId/uploads', async (request, reply) => {
+    const body = objectBody(request.body, ['count'])
+    const count = body.count
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 10_000) {
+      throw validationError('body.count must be an integer between 1 and 10000')
+    }
+    const keys = state.addUploads(roomOf(request.params.roomId), count)
+    reply.code(201)
+    return { keys }
+  })
+
+  app.post<{ Params: { roomId: string } }>('/_emulator/rooms/:roomId/sessions', async (request, reply) => {
+    const body = objectBody(request.body ?? {}, ['transcription', 'transcriptionBytes', 'ended'])
+    if (body.transcriptionBytes !== undefined && typeof body.transcriptionBytes !== 'number') throw validationError('body.transcriptionBytes must be a number')
+    if (body.ended !== undefined && typeof body.ended !== 'boolean') throw validationError('body.ended must be a boolean')
+    const roomId = roomOf(request.params.roomId)
+    const sessionId = asValidation(() => addSessionTo(state, roomId, {
+      transcription: body.transcription,
+      transcriptionBytes: body.transcriptionBytes as number | undefined,
+      ended: body.ended as boolean | undefined
+    }))
+    reply.code(201)
+    return { session_id: sessionId }
+  })
+
+  app.put<{ Params: { sessionId: string } }>('/_emulator/sessions/:sessionId/transcription', async (request) => {
+    if (!state.sessions.has(request.params.sessionId)) throw notFound(`session ${request.params.sessionId} not found`)
+    if (request.body === undefined) throw validationError('body must be the transcription JSON, or { "bytes": n }')
+    asValidation(() => setTranscriptionOf(state, request.params.sessionId, request.body))
+    return { session_id: request.params.sessionId }
+  })
+
+  app.post('/_emulator/reset', async () => {
+    reset()
+    return { reset: true }
+  })
+}

@@ -1,0 +1,95 @@
+// A Kaleyra Video v2 emulator: a real HTTP server that enforces Kaleyra's rules, answers the
+// shapes src/kaleyra/wire.ts parses, and can inject latency, errors, resets and hangs.
+import type { AddressInfo } from 'node:net'
+import { buildEmulatorApp } from './app.js'
+import { addSessionTo, setTranscriptionOf } from './control.js'
+import { FaultList, type FaultRule } from './faults.js'
+import { Lifecycle } from './pipeline.js'
+import { EmulatorState, publicRoom, type EmulatedRoom, type RequestLogEntry } from './state.js'
+
+export type { FaultRule, FaultKind, FaultPhase } from './faults.js'
+export type { EmulatedRoom, EmulatedParticipant, RequestLogEntry } from './state.js'
+
+export interface EmulatorOptions {
+  apiKey: string
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Default 0 (any free port). */
+  port?: number
+  /** Default false. */
+  logger?: boolean
+}
+
+export interface AddSessionOptions {
+  /** A JSON transcription: present = ready. */
+  transcription?: unknown
+  /** A generated JSON transcription of exactly this many bytes, streamed when requested. */
+  transcriptionBytes?: number
+  /** Default true (the session has an end date). */
+  ended?: boolean
+}
+
+export interface KaleyraEmulator {
+  /** `http://127.0.0.1:<port>`, usable as BANDYER_BASE_URL. */
+  readonly url: string
+  readonly apiKey: string
+  /** Closes the server, ending delayed, hanging and streaming requests. */
+  close: () => Promise<void>
+  faults: { add: (rule: FaultRule) => void, clear: () => void }
+  /** Rooms not deleted, in creation order. */
+  liveRooms: () => EmulatedRoom[]
+  users: () => Array<{ userId: string, role: 'basic' | 'plus' }>
+  /** Every /v2 call in arrival order; status 0 = no answer (reset, hang). */
+  requests: () => RequestLogEntry[]
+  /** Simulates files uploaded during a call; returns their keys. */
+  addUploads: (roomId: string, count: number) => string[]
+  uploadsOf: (roomId: string) => string[]
+  /** Returns the session id. */
+  addSession: (roomId: string, opts?: AddSessionOptions) => string
+  /** `{ bytes: n }` (exactly that) asks for a generated transcription of n bytes. */
+  setTranscription: (sessionId: string, transcription: unknown) => void
+  /** Forgets everything but the api key, and clears the faults. */
+  reset: () => void
+}
+
+function urlOf (address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${host}:${address.port}`
+}
+
+export async function startKaleyraEmulator (opts: EmulatorOptions): Promise<KaleyraEmulator> {
+  if (typeof opts.apiKey !== 'string' || opts.apiKey === '') throw new TypeError('the emulator needs an apiKey')
+  const state = new EmulatorState()
+  const faults = new FaultList()
+  const lifecycle = new Lifecycle()
+  const reset = (): void => {
+    state.reset()
+    faults.clear()
+  }
+  const app = await buildEmulatorApp({ apiKey: opts.apiKey, logger: opts.logger ?? false, state, faults, lifecycle, reset })
+  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 })
+  const url = urlOf(app.server.address() as AddressInfo)
+  state.baseUrl = url
+
+  let closed: Promise<void> | undefined
+  return {
+    url,
+    apiKey: opts.apiKey,
+    close: async () => {
+      closed ??= (async () => {
+        lifecycle.close()
+        await app.close()
+      })()
+      await closed
+    },
+    faults: { add: rule => faults.add(rule), clear: () => faults.clear() },
+    liveRooms: () => state.liveRooms().map(publicRoom),
+    users: () => [...state.users.values()].map(u => ({ userId: u.userId, role: u.role })),
+    requests: () => state.requestLog.map(entry => ({ ...entry, query: { ...entry.query } })),
+    addUploads: (roomId, count) => state.addUploads(roomId, count),
+    uploadsOf: roomId => state.uploadsOf(roomId),
+    addSession: (roomId, sessionOpts) => addSessionTo(state, roomId, sessionOpts),
+    setTranscription: (sessionId, transcription) => setTranscriptionOf(state, sessionId, transcription),
+    reset
+  }
+}
