@@ -14,6 +14,7 @@ import { registerStatusRoutes } from './platform/status.js'
 import { createValidatorCompiler } from './platform/validation.js'
 import { createMemoryStores } from './store/memory.js'
 import type { Stores } from './store/types.js'
+import type { UpstreamObserver } from './upstream/http.js'
 import { createRoomReaper, type ReaperOptions, type RoomReaper } from './teleconsultations/reaper.js'
 import { teleconsultationRoutes } from './teleconsultations/routes.js'
 import { createTeleconsultationService, type TeleconsultationService } from './teleconsultations/service.js'
@@ -39,6 +40,8 @@ export interface AppOverrides {
   kaleyraDispatcher?: Dispatcher
   /** Backoff base of Kaleyra retries (tests shorten it). */
   kaleyraRetryDelayMs?: number
+  /** Told about every upstream call (Kaleyra, CRUD, identity): metrics hook. */
+  upstreamObserver?: UpstreamObserver
   stores?: Stores
   identity?: IdentityProvider
   reaper?: ReaperOptions
@@ -69,7 +72,8 @@ export async function buildApp (config: AppConfig, overrides: AppOverrides = {})
     apiKey: env.BANDYER_API_SECRET_KEY,
     timeoutMs: env.KALEYRA_TIMEOUT_MS,
     dispatcher: overrides.kaleyraDispatcher,
-    retryDelayMs: overrides.kaleyraRetryDelayMs
+    retryDelayMs: overrides.kaleyraRetryDelayMs,
+    observer: overrides.upstreamObserver
   })
   const stores = overrides.stores ?? createMemoryStores()
   const identity = overrides.identity ?? createHeaderIdentityProvider()

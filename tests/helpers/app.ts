@@ -16,7 +16,21 @@ export interface TestContext {
   config: AppConfig
 }
 
+export type StoreKind = 'memory' | 'crud'
+
+/** The stores every route test runs against. */
+export const STORE_KINDS: StoreKind[] = ['memory']
+
+interface Subtests { test: (name: string, fn: (t: never) => Promise<void>) => unknown }
+
+/** Runs the same subtest once per store kind: `eachStore(t, 'name', async (t, store) => { await setup(t, { store }) })`. */
+export function eachStore<T extends Subtests> (t: T, name: string, fn: (t: Parameters<Parameters<T['test']>[1]>[0], store: StoreKind) => Promise<void>): void {
+  for (const store of STORE_KINDS) t.test(`${name} [${store} store]`, async (sub: never) => { await fn(sub, store) })
+}
+
 export interface SetupOptions {
+  /** Which store to build when `stores` is not given (default memory). */
+  store?: StoreKind
   env?: Record<string, string>
   /** Replaces the default service configuration file content. */
   serviceConfig?: unknown
@@ -47,6 +61,7 @@ export async function setup (t: Teardown, opts: SetupOptions = {}): Promise<Test
     ...opts.env
   })
   if (opts.serviceConfig !== undefined) config.service = resolveServiceConfig(opts.serviceConfig, config.env.USERID_HEADER_KEY)
+  if (opts.store === 'crud') throw new Error('the CRUD store is not available yet')
   const stores = opts.stores ?? createMemoryStores()
   const logs = captureLogs()
   const app = await buildApp(config, {
