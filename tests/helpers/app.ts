@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
+import type { Test, TestOpts } from 'tap'
+import type { BuiltPlugins } from '@tapjs/test'
 import { buildApp, type AppOverrides } from '../../src/app.js'
 import { loadConfig, type AppConfig } from '../../src/config/index.js'
 import { resolveServiceConfig, DEFAULT_CONFIG_FILE } from '../../src/config/service-config.js'
@@ -21,11 +23,12 @@ export type StoreKind = 'memory' | 'crud'
 /** The stores every route test runs against. */
 export const STORE_KINDS: StoreKind[] = ['memory']
 
-interface Subtests { test: (name: string, fn: (t: never) => Promise<void>) => unknown }
+/** A tap test (the top-level `t` or a subtest). */
+export type Tap = Test<BuiltPlugins, TestOpts> & BuiltPlugins
 
 /** Runs the same subtest once per store kind: `eachStore(t, 'name', async (t, store) => { await setup(t, { store }) })`. */
-export function eachStore<T extends Subtests> (t: T, name: string, fn: (t: Parameters<Parameters<T['test']>[1]>[0], store: StoreKind) => Promise<void>): void {
-  for (const store of STORE_KINDS) t.test(`${name} [${store} store]`, async (sub: never) => { await fn(sub, store) })
+export function eachStore (t: Tap, name: string, fn: (t: Tap, store: StoreKind) => Promise<void>): void {
+  for (const store of STORE_KINDS) t.test(`${name} [${store} store]`, async sub => { await fn(sub, store) })
 }
 
 export interface SetupOptions {
