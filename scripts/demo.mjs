@@ -1,28 +1,10 @@
 // `npm run demo`: builds when the sources changed, then starts the service with the Kaleyra
 // emulator in-process, the in-memory store and header identity mode (see README).
-import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { buildIfStale } from './lib/build.mjs'
 
-const root = new URL('..', import.meta.url).pathname
-
-function newest (dir) {
-  let latest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs)
-  }
-  return latest
-}
-
-const entry = join(root, 'dist', 'server.js')
-if (!existsSync(entry) || newest(join(root, 'src')) > statSync(entry).mtimeMs) {
-  process.stdout.write('Building…\n')
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
-}
+const entry = buildIfStale()
 
 const demoDefaults = {
-  KALEYRA_EMULATOR: 'true',
   USERID_HEADER_KEY: 'miauserid',
   GROUPS_HEADER_KEY: 'miausergroups',
   WAIT_BEFORE_SERVER_CLOSE_SEC: '0'

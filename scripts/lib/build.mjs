@@ -1,0 +1,24 @@
+// Compiles src/ to dist/ when dist/server.js is missing or older than any source file.
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+
+export const root = new URL('../..', import.meta.url).pathname
+
+function newest (dir) {
+  let latest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs)
+  }
+  return latest
+}
+
+export function buildIfStale () {
+  const entry = join(root, 'dist', 'server.js')
+  if (!existsSync(entry) || newest(join(root, 'src')) > statSync(entry).mtimeMs) {
+    process.stdout.write('Building…\n')
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+  }
+  return entry
+}
