@@ -5,6 +5,7 @@ import type { CallerContext, IdentityProvider } from '../identity/types.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
 import { BadRequestError, ConflictError, NotFoundError } from '../platform/errors.js'
 import { StoreConflictError } from '../store/errors.js'
+import { isUpstreamError } from '../upstream/errors.js'
 import type { StoredParticipant, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore } from '../store/types.js'
 import { createKeyedMutex } from './mutex.js'
 import { createParticipantOps, participantsKey, roomSetupKey, storedToInput, toStored, type PreparedParticipant } from './participants.js'
@@ -87,7 +88,10 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
     try {
       await store.update(record.id, record.version, { ...changes, pendingRoomDeletions }, { callerId: ctx.callerId })
     } catch (err) {
-      if (newRoom !== null) await rooms.discard(newRoom.roomId)
+      if (newRoom !== null) {
+        if (isUpstreamError(err) && err.ambiguous) reaper.settleUnknownSwap(record.id, record.version, newRoom.roomId)
+        else await rooms.discard(newRoom.roomId)
+      }
       throw err
     }
     if (oldRoom !== null) await reaper.deleteRoom(oldRoom, record.id)

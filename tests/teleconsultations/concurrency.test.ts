@@ -1,10 +1,10 @@
 import t from 'tap'
 import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
-import { setup } from '../helpers/app.js'
+import { eachStore, setup } from '../helpers/app.js'
 import { body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 
-t.test('20 concurrent PATCHes on one teleconsultation leave exactly one live room, the stored one', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, '20 concurrent PATCHes on one teleconsultation leave exactly one live room, the stored one', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   const id: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
   const answers = await Promise.all(Array.from({ length: 20 }, async (_, i) => await app.inject({
     method: 'PATCH',
@@ -21,8 +21,8 @@ t.test('20 concurrent PATCHes on one teleconsultation leave exactly one live roo
   t.same(record?.pendingRoomDeletions, [])
 })
 
-t.test('concurrent PATCH and DELETE never leave a room behind', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'concurrent PATCH and DELETE never leave a room behind', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const id: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
   const answers = await Promise.all([
     app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { duration_in_seconds: 900 } }),
@@ -34,8 +34,8 @@ t.test('concurrent PATCH and DELETE never leave a room behind', async t => {
   t.equal(emulator.liveRooms().length, 0)
 })
 
-t.test('10 concurrent POSTs sharing a new participant create one Kaleyra user for them', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, '10 concurrent POSTs sharing a new participant create one Kaleyra user for them', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const answers = await Promise.all(Array.from({ length: 10 }, async (_, i) => await app.inject({
     method: 'POST',
     url: '/teleconsultation',
@@ -49,9 +49,10 @@ t.test('10 concurrent POSTs sharing a new participant create one Kaleyra user fo
   t.equal(emulator.liveRooms().length, 10)
 })
 
-t.test('two app instances sharing Kaleyra and a store adopt each other\'s users', async t => {
-  const first = await setup(t)
-  const second = await setup(t, { emulator: first.emulator, stores: first.stores })
+eachStore(t, 'two app instances sharing Kaleyra and a store adopt each other\'s users', async (t, store) => {
+  const first = await setup(t, { store })
+  // Memory: the same store object; CRUD: each instance its own store over one CRUD Service.
+  const second = await setup(t, { store, emulator: first.emulator, ...(first.crud !== undefined ? { crud: first.crud } : { stores: first.stores }) })
   const answers = await Promise.all([first.app, second.app].flatMap(app => Array.from({ length: 3 }, async (_, i) => await app.inject({
     method: 'POST',
     url: '/teleconsultation',
