@@ -4,7 +4,7 @@ import type { KaleyraClient } from '../kaleyra/client.js'
 import type { CallerContext, IdentityProvider } from '../identity/types.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
 import { BadRequestError, ConflictError, NotFoundError } from '../platform/errors.js'
-import { StoreConflictError } from '../store/errors.js'
+import { StoreConflictError, StoreNotFoundError } from '../store/errors.js'
 import { isUpstreamError } from '../upstream/errors.js'
 import type { StoredParticipant, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore } from '../store/types.js'
 import { createKeyedMutex } from './mutex.js'
@@ -104,6 +104,8 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
         try {
           return await change()
         } catch (err) {
+          // Deleted by another replica between our read and our write.
+          if (err instanceof StoreNotFoundError) throw notFound(id)
           if (!(err instanceof StoreConflictError)) throw err
           if (attempt >= CONFLICT_RETRIES) throw new ConflictError(`Failed ${label}: the teleconsultation was modified concurrently, retry`)
           log.info({ teleconsultationId: id, attempt }, 'concurrent update detected, retrying')

@@ -50,7 +50,13 @@ export interface FakeCrudService {
 
 interface ListQuery { filter: Doc, states: CrudState[], limit: number, skip: number, sort: string[], projection: string[] | undefined }
 
-const newId = (): string => randomBytes(12).toString('hex')
+// ObjectIds like MongoDB's: seconds, a per-process random part and a counter, so `_s=_id` is insertion order.
+const PROCESS_PART = randomBytes(5).toString('hex')
+let counter = randomBytes(3).readUIntBE(0, 3)
+function newId (): string {
+  counter = (counter + 1) % 0x1000000
+  return Math.floor(Date.now() / 1000).toString(16).padStart(8, '0') + PROCESS_PART + counter.toString(16).padStart(6, '0')
+}
 const bad = (message: string): CrudBadRequest => new CrudBadRequest(message)
 
 export async function startFakeCrudService (opts: FakeCrudOptions): Promise<FakeCrudService> {

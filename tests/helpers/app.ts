@@ -6,6 +6,7 @@ import { buildApp, type AppOverrides } from '../../src/app.js'
 import { loadConfig, type AppConfig } from '../../src/config/index.js'
 import { resolveServiceConfig, DEFAULT_CONFIG_FILE } from '../../src/config/service-config.js'
 import { startKaleyraEmulator, type KaleyraEmulator } from '../../src/emulator/index.js'
+import { createCrudStores } from '../../src/store/crud/index.js'
 import { createMemoryStores } from '../../src/store/memory.js'
 import type { Stores } from '../../src/store/types.js'
 import type { FakeCrudService } from '../fakes/crud-service.js'
@@ -56,6 +57,22 @@ export const FAST_REAPER = { retryDelaysMs: [20, 50, 100, 200], reconcileDelaysM
 
 /** Fast CRUD store timings (retries, checks for inserts whose answer was lost). */
 export const FAST_CRUD = { retryDelayMs: 5, lostInsertChecksMs: [50, 200, 800] }
+
+/** Stores of the given kind (CRUD: over a fresh fake CRUD Service), for tests that wrap them. */
+export async function storesOf (t: Teardown, kind: StoreKind): Promise<Stores> {
+  if (kind === 'memory') return createMemoryStores()
+  const crud = await startCrud(t)
+  const stores = createCrudStores({
+    baseUrl: crud.url,
+    timeoutMs: 1000,
+    teleconsultationsPath: 'teleconsultations',
+    userMapPath: 'teleconsultations_users',
+    userIdHeader: 'miauserid',
+    ...FAST_CRUD
+  })
+  t.teardown(async () => { await Promise.all([stores.teleconsultations.close(), stores.userMap.close()]) })
+  return stores
+}
 
 export async function startEmulator (t: Teardown): Promise<KaleyraEmulator> {
   const emulator = await startKaleyraEmulator({ apiKey: `ak_test_${randomBytes(8).toString('hex')}` })
