@@ -38,7 +38,8 @@ export interface CrudRequest { method: string, path: string, query: Record<strin
 export interface FakeCrudService {
   readonly url: string
   close: () => Promise<void>
-  faults: { add: (rule: FaultRule) => void, clear: () => void }
+  /** `whenSeen` adds a rule once a request matching `trigger` arrives (it applies from that request on, after earlier rules). */
+  faults: { add: (rule: FaultRule) => void, clear: () => void, whenSeen: (trigger: { method?: string, path?: string }, rule: FaultRule) => void }
   /** Every document of the collection in every state, as stored. */
   documents: (collection: string) => Doc[]
   document: (collection: string, id: string) => Doc | undefined
@@ -67,6 +68,7 @@ export async function startFakeCrudService (opts: FakeCrudOptions): Promise<Fake
   const faults = new FaultList()
   const lifecycle = new Lifecycle()
   const entries = new WeakMap<object, CrudRequest>()
+  const triggers: Array<{ trigger: { method?: string, path?: string }, rule: FaultRule }> = []
   const app = Fastify({ routerOptions: { ignoreTrailingSlash: false } })
 
   app.addHook('onRequest', async request => {
@@ -82,6 +84,12 @@ export async function startFakeCrudService (opts: FakeCrudOptions): Promise<Fake
     }
     log.push(entry)
     entries.set(request.raw, entry)
+    for (const armed of [...triggers]) {
+      if ((armed.trigger.method ?? entry.method) === entry.method && entry.path.startsWith(armed.trigger.path ?? '')) {
+        triggers.splice(triggers.indexOf(armed), 1)
+        faults.add(armed.rule)
+      }
+    }
   })
   app.addHook('preValidation', async request => {
     const entry = entries.get(request.raw)
@@ -251,7 +259,11 @@ export async function startFakeCrudService (opts: FakeCrudOptions): Promise<Fake
       closed ??= (async () => { lifecycle.close(); await app.close() })()
       await closed
     },
-    faults: { add: rule => faults.add(rule), clear: () => faults.clear() },
+    faults: {
+      add: rule => faults.add(rule),
+      clear: () => { faults.clear(); triggers.length = 0 },
+      whenSeen: (trigger, rule) => { triggers.push({ trigger, rule }) }
+    },
     documents: name => structuredClone(collectionOf(name)),
     document: (name, id) => structuredClone(collectionOf(name).find(d => d._id === id)),
     seed: (name, docs) => docs.map(doc => {
