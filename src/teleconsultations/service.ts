@@ -50,7 +50,8 @@ export type TeleconsultationService = ReturnType<typeof createTeleconsultationSe
  * orphaned and no record points to a deleted room:
  *   resolve participants → create the new room → persist (conditional on the version read)
  *   → delete the old room (persisted as pending first; the reaper retries it on failure).
- * If persisting fails, the new room is deleted (compensation). Changes to one teleconsultation
+ * If persisting fails, the new room is deleted (compensation); if the store cannot tell whether
+ * it persisted, the reaper decides from the record later. Changes to one teleconsultation
  * are serialized in this process; across processes the version check makes the loser retry.
  */
 export function createTeleconsultationService (deps: TeleconsultationServiceDeps) {
