@@ -103,7 +103,11 @@ export async function startFakeCrudService (opts: FakeCrudOptions): Promise<Fake
     onAnswer: (request, status) => { const entry = entries.get(request.raw); if (entry !== undefined) entry.status = status }
   })
 
-  app.setNotFoundHandler(async (_request, reply) => await reply.code(404).send({ error: 'not found' }))
+  // Inside a collection's prefix the CRUD answers its own 404; elsewhere Fastify's default one.
+  app.setNotFoundHandler(async (request, reply) => {
+    if (Object.keys(opts.collections).some(name => request.url.startsWith(`/${name}`))) return await reply.code(404).send({ error: 'not found' })
+    return await reply.code(404).send({ message: `Route ${request.method}:${request.url} not found`, error: 'Not Found', statusCode: 404 })
+  })
   app.setErrorHandler(async (err: Error & { statusCode?: number }, _request, reply) => {
     const status = err instanceof CrudBadRequest ? 400 : err.statusCode ?? 500
     return await reply.code(status).send({ statusCode: status, error: status === 400 ? 'Bad Request' : 'Error', message: err.message })

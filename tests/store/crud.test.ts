@@ -221,6 +221,7 @@ t.test('ping lists one id; a missing collection or CRUD fails it', async t => {
   t.teardown(() => wrong.teleconsultations.close())
   await t.rejects(wrong.teleconsultations.ping(), UpstreamError)
   await t.rejects(wrong.userMap.ping(), new UpstreamError({ target: 'crud', operation: 'userMap.ping', failure: 'status', upstreamStatus: 404 }))
+  await t.rejects(wrong.teleconsultations.get('6b0a74cf6630a573febc6352'), UpstreamError, 'a 404 that is not the CRUD\'s own is not "no such document"')
 })
 
 t.test('a collection missing the new fields: 502, and the log names the field to add', async t => {

@@ -37,6 +37,14 @@ export interface CrudCollectionOptions {
   log?: FastifyBaseLogger
 }
 
+/**
+ * The CRUD's own 404 for a document it does not have (or a filter that does not match). A 404
+ * with another body comes from elsewhere, e.g. a collection path the CRUD does not serve.
+ */
+function isCrudNotFound (res: JsonResponse): boolean {
+  return res.statusCode === 404 && (res.data as { error?: unknown } | undefined)?.error === 'not found'
+}
+
 function isDocument (value: unknown): value is CrudDocument {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { _id?: unknown })._id === 'string'
 }
@@ -59,7 +67,9 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
   /** An answer we did not expect. A 5xx to a write may hide an applied change: marked ambiguous. */
   function unexpected (req: UpstreamRequest, res: JsonResponse): UpstreamError {
     const write = req.method !== 'GET'
-    if (res.statusCode === 400) {
+    if (res.statusCode === 404) {
+      log?.error({ operation: req.operation }, 'the CRUD Service does not serve this collection path: check TELECONSULTATIONS_CRUD_NAME and USER_ID_MAP_CRUD_NAME')
+    } else if (res.statusCode === 400) {
       // The CRUD names the offending field (e.g. a field missing from the collection schema); no values.
       const message = typeof (res.data as { message?: unknown })?.message === 'string' ? (res.data as { message: string }).message.slice(0, 300) : undefined
       log?.error({ operation: req.operation, crudMessage: message }, 'the CRUD Service refused the request: check the collection fields (docs/crud-collections.md)')
@@ -99,7 +109,7 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
     async getById (id: string): Promise<CrudDocument | null> {
       const req: UpstreamRequest = { operation: `${label}.get`, method: 'GET', path: itemPath(id), query: { _st: LIVE_STATES.join(',') } }
       const res = await call(req)
-      if (res.statusCode === 404 || res.statusCode === 400) return null
+      if (isCrudNotFound(res) || res.statusCode === 400) return null
       if (res.statusCode !== 200) throw unexpected(req, res)
       if (!isDocument(res.data)) throw formatError(req, res)
       return res.data
@@ -143,7 +153,7 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
       }
       const res = await call(req)
       const retried = res.attempt > 1
-      if (res.statusCode === 404) return { doc: null, retried }
+      if (isCrudNotFound(res)) return { doc: null, retried }
       if (res.statusCode !== 200) throw unexpected(req, res)
       if (!isDocument(res.data)) throw formatError(req, res)
       return { doc: res.data, retried }
@@ -159,7 +169,7 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
       }
       const res = await call(req)
       if (res.statusCode === 204 || res.statusCode === 200) return 'changed'
-      if (res.statusCode === 404) return res.attempt > 1 ? 'changed' : 'absent'
+      if (isCrudNotFound(res)) return res.attempt > 1 ? 'changed' : 'absent'
       throw unexpected(req, res)
     },
 
