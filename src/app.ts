@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Dispatcher } from 'undici'
 import type { AppConfig } from './config/index.js'
+import { crudBaseUrl } from './config/env.js'
 import { createKaleyraClient, type KaleyraClient } from './kaleyra/client.js'
 import { createCallerContextReader } from './identity/caller.js'
 import { createHeaderIdentityProvider } from './identity/header-provider.js'
@@ -12,6 +13,7 @@ import { loggerOptions } from './platform/logging.js'
 import { registerOpenApi } from './platform/openapi.js'
 import { registerStatusRoutes } from './platform/status.js'
 import { createValidatorCompiler } from './platform/validation.js'
+import { createCrudStores, type CrudStoresOptions } from './store/crud/index.js'
 import { createMemoryStores } from './store/memory.js'
 import type { Stores } from './store/types.js'
 import type { UpstreamObserver } from './upstream/http.js'
@@ -43,6 +45,8 @@ export interface AppOverrides {
   /** Told about every upstream call (Kaleyra, CRUD, identity): metrics hook. */
   upstreamObserver?: UpstreamObserver
   stores?: Stores
+  /** Test knobs of the CRUD stores (built when CRUD_SERVICE_URL/CRUD_SERVICE is set and `stores` is not given). */
+  crud?: Pick<CrudStoresOptions, 'dispatcher' | 'retryDelayMs' | 'lostInsertChecksMs'>
   identity?: IdentityProvider
   reaper?: ReaperOptions
   now?: () => number
@@ -75,7 +79,7 @@ export async function buildApp (config: AppConfig, overrides: AppOverrides = {})
     retryDelayMs: overrides.kaleyraRetryDelayMs,
     observer: overrides.upstreamObserver
   })
-  const stores = overrides.stores ?? createMemoryStores()
+  const stores = overrides.stores ?? createStores(config, app.log, overrides)
   const identity = overrides.identity ?? createHeaderIdentityProvider()
   const kaleyraUsers = createKaleyraUsers({ kaleyra, userMap: stores.userMap })
   const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: app.log }, overrides.reaper)
@@ -103,4 +107,25 @@ export async function buildApp (config: AppConfig, overrides: AppOverrides = {})
   }, { prefix })
 
   return app
+}
+
+function createStores (config: AppConfig, log: FastifyInstance['log'], overrides: AppOverrides): Stores {
+  const { env } = config
+  const baseUrl = crudBaseUrl(env)
+  if (baseUrl === undefined) {
+    if (!env.KALEYRA_EMULATOR) {
+      log.warn('no CRUD_SERVICE_URL/CRUD_SERVICE: teleconsultations are kept in memory, lost on restart and not shared between replicas')
+    }
+    return createMemoryStores()
+  }
+  return createCrudStores({
+    baseUrl,
+    timeoutMs: env.CRUD_TIMEOUT_MS,
+    teleconsultationsPath: env.TELECONSULTATIONS_CRUD_NAME,
+    userMapPath: env.USER_ID_MAP_CRUD_NAME,
+    userIdHeader: env.USERID_HEADER_KEY,
+    observer: overrides.upstreamObserver,
+    log,
+    ...overrides.crud
+  })
 }

@@ -96,6 +96,34 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
     if (!found && next !== undefined) later(next - reconcileDelays[attempt], async () => { await reconcile(marker, attempt + 1) })
   }
 
+  /** Decides, from the record, which room of an unknown-outcome swap is in use; deletes the other. */
+  async function settle (teleconsultationId: string, version: number, roomId: string, attempt: number): Promise<void> {
+    try {
+      for (let round = 0; round < 5; round++) {
+        const record = await deps.store.get(teleconsultationId)
+        if (record !== null && record.bandyerRoomId === roomId) {
+          // The write landed: the room it replaced is listed as pending.
+          for (const pending of record.pendingRoomDeletions) await tryDelete(pending, record.id, 0)
+          return
+        }
+        if (record === null || record.version !== version) break
+        try {
+          // A no-op write on the version read: the lost write, conditional on it, can no longer land.
+          await deps.store.update(teleconsultationId, version, {})
+          break
+        } catch (err) {
+          if (!(err instanceof StoreConflictError)) throw err
+        }
+      }
+    } catch (err) {
+      const next = retryDelays[attempt]
+      deps.log.warn({ err, roomId, teleconsultationId, nextAttemptInMs: next ?? null }, 'could not tell yet whether a room is in use')
+      if (next !== undefined) later(next, async () => { await settle(teleconsultationId, version, roomId, attempt + 1) })
+      return
+    }
+    await tryDelete(roomId, undefined, 0)
+  }
+
   async function sweep (): Promise<void> {
     const records = await deps.store.listWithPendingRoomDeletions(50)
     await Promise.all(records.flatMap(record =>
@@ -120,6 +148,14 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
     /** A createRoom call failed ambiguously: find the room by its marker (if it exists) and delete it. */
     reconcileLostCreation (marker: string): void {
       later(reconcileDelays[0] ?? 0, async () => { await reconcile(marker, 0) })
+    },
+
+    /**
+     * Persisting a record that points to `roomId` failed without a clear answer (the store may
+     * have applied it): keep the room if the record uses it, delete it otherwise.
+     */
+    settleUnknownSwap (teleconsultationId: string, versionRead: number, roomId: string): void {
+      later(0, async () => { await settle(teleconsultationId, versionRead, roomId, 0) })
     },
 
     sweep,

@@ -4,7 +4,8 @@ import type { KaleyraClient } from '../kaleyra/client.js'
 import type { CallerContext, IdentityProvider } from '../identity/types.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
 import { BadRequestError, ConflictError, NotFoundError } from '../platform/errors.js'
-import { StoreConflictError } from '../store/errors.js'
+import { StoreConflictError, StoreNotFoundError } from '../store/errors.js'
+import { isUpstreamError } from '../upstream/errors.js'
 import type { StoredParticipant, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore } from '../store/types.js'
 import { createKeyedMutex } from './mutex.js'
 import { createParticipantOps, participantsKey, roomSetupKey, storedToInput, toStored, type PreparedParticipant } from './participants.js'
@@ -49,7 +50,8 @@ export type TeleconsultationService = ReturnType<typeof createTeleconsultationSe
  * orphaned and no record points to a deleted room:
  *   resolve participants → create the new room → persist (conditional on the version read)
  *   → delete the old room (persisted as pending first; the reaper retries it on failure).
- * If persisting fails, the new room is deleted (compensation). Changes to one teleconsultation
+ * If persisting fails, the new room is deleted (compensation); if the store cannot tell whether
+ * it persisted, the reaper decides from the record later. Changes to one teleconsultation
  * are serialized in this process; across processes the version check makes the loser retry.
  */
 export function createTeleconsultationService (deps: TeleconsultationServiceDeps) {
@@ -87,7 +89,10 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
     try {
       await store.update(record.id, record.version, { ...changes, pendingRoomDeletions }, { callerId: ctx.callerId })
     } catch (err) {
-      if (newRoom !== null) await rooms.discard(newRoom.roomId)
+      if (newRoom !== null) {
+        if (isUpstreamError(err) && err.ambiguous) reaper.settleUnknownSwap(record.id, record.version, newRoom.roomId)
+        else await rooms.discard(newRoom.roomId)
+      }
       throw err
     }
     if (oldRoom !== null) await reaper.deleteRoom(oldRoom, record.id)
@@ -100,6 +105,8 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
         try {
           return await change()
         } catch (err) {
+          // Deleted by another replica between our read and our write.
+          if (err instanceof StoreNotFoundError) throw notFound(id)
           if (!(err instanceof StoreConflictError)) throw err
           if (attempt >= CONFLICT_RETRIES) throw new ConflictError(`Failed ${label}: the teleconsultation was modified concurrently, retry`)
           log.info({ teleconsultationId: id, attempt }, 'concurrent update detected, retrying')

@@ -50,6 +50,8 @@ export interface UpstreamResponse {
   statusCode: number
   headers: IncomingHttpHeaders
   body: Dispatcher.ResponseData['body']
+  /** Which attempt answered (1 = the first): a later one may see the effect of an earlier lost answer. */
+  attempt: number
 }
 
 export interface JsonResponse {
@@ -57,6 +59,7 @@ export interface JsonResponse {
   headers: IncomingHttpHeaders
   /** Parsed JSON, or undefined when the body is empty or not JSON. */
   data: unknown
+  attempt: number
 }
 
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504])
@@ -140,7 +143,7 @@ export class HttpUpstream {
     if (text.length > 0) {
       try { data = JSON.parse(text) } catch { data = undefined }
     }
-    return { statusCode: res.statusCode, headers: res.headers, data }
+    return { statusCode: res.statusCode, headers: res.headers, data, attempt: res.attempt }
   }
 
   async close (): Promise<void> {
@@ -202,7 +205,7 @@ export class HttpUpstream {
         bodyTimeout: timeoutMs
       })
       observe(statusClass(res.statusCode))
-      return { statusCode: res.statusCode, headers: res.headers, body: res.body }
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body, attempt }
     } catch (err) {
       const code = errorCode(err)
       if (timedOut || (code !== undefined && TIMEOUT_CODES.has(code))) {

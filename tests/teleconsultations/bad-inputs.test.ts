@@ -1,5 +1,5 @@
 import t from 'tap'
-import { setup } from '../helpers/app.js'
+import { eachStore, setup } from '../helpers/app.js'
 import { as, body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 
 interface BadInput {
@@ -67,9 +67,9 @@ const cases: BadInput[] = [
   { name: 'GET by a stranger', method: 'GET', url: '/teleconsultation/:id', headers: as('intruder'), status: 401, message: /Unauthorized user/ }
 ]
 
-t.test(`${cases.length} bad inputs: each a 4xx naming the problem, nothing changed`, async t => {
+eachStore(t, `${cases.length} bad inputs: each a 4xx naming the problem, nothing changed`, async (t, store) => {
   t.ok(cases.length >= 30)
-  const { app, emulator, stores } = await setup(t)
+  const { app, emulator, stores } = await setup(t, { store })
   const created = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR), end: isoFromNow(2 * HOUR) }) })
   const id: string = created.json().roomId
   const recordBefore = await stores.teleconsultations.get(id)

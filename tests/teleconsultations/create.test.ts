@@ -1,10 +1,10 @@
 import t from 'tap'
 import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
-import { setup } from '../helpers/app.js'
+import { eachStore, setup } from '../helpers/app.js'
 import { as, body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 
-t.test('a complete teleconsultation gets a Kaleyra room with one link per participant', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, 'a complete teleconsultation gets a Kaleyra room with one link per participant', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
   t.equal(res.statusCode, 201)
   const { roomId } = res.json()
@@ -30,8 +30,8 @@ t.test('a complete teleconsultation gets a Kaleyra room with one link per partic
   t.same(emulator.users().map(u => u.role).sort(), ['basic', 'plus'], 'users are created with the role of their groups')
 })
 
-t.test('a partial teleconsultation creates users but no room', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, 'a partial teleconsultation creates users but no room', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ participants: [doctor()], number: 3 }) })
   t.equal(res.statusCode, 201)
   t.equal(emulator.liveRooms().length, 0)
@@ -42,8 +42,8 @@ t.test('a partial teleconsultation creates users but no room', async t => {
   t.equal(record?.participants[0].accessLinkURL, null)
 })
 
-t.test('no plus user among a complete list is refused before anything is created', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'no plus user among a complete list is refused before anything is created', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ participants: [patient('a'), patient('b')] }) })
   t.equal(res.statusCode, 400)
   t.same(res.json(), { error: 'Failed POST /teleconsultation: no plus user in room' })
@@ -51,8 +51,8 @@ t.test('no plus user among a complete list is refused before anything is created
   t.equal(emulator.liveRooms().length, 0)
 })
 
-t.test('legacy userExternalId and a single legacy group are accepted', async t => {
-  const { app, stores } = await setup(t)
+eachStore(t, 'legacy userExternalId and a single legacy group are accepted', async (t, store) => {
+  const { app, stores } = await setup(t, { store })
   const res = await app.inject({
     method: 'POST',
     url: '/teleconsultation',
@@ -74,8 +74,8 @@ t.test('legacy userExternalId and a single legacy group are accepted', async t =
   t.not(record?.bandyerRoomId, null)
 })
 
-t.test('a participant in several groups gets the higher role', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'a participant in several groups gets the higher role', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const res = await app.inject({
     method: 'POST',
     url: '/teleconsultation',
@@ -85,8 +85,8 @@ t.test('a participant in several groups gets the higher role', async t => {
   t.equal(emulator.users().find(u => u.userId === kaleyraUserIdFor('both'))?.role, 'plus')
 })
 
-t.test('a known user is not created twice', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'a known user is not created twice', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
   await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
   t.equal(emulator.users().length, 2)
@@ -94,8 +94,9 @@ t.test('a known user is not created twice', async t => {
   t.equal(emulator.liveRooms().length, 2, 'each teleconsultation has its own room')
 })
 
-t.test('room options follow the configuration', async t => {
+eachStore(t, 'room options follow the configuration', async (t, store) => {
   const { app, emulator } = await setup(t, {
+    store,
     env: { UNLIMITED_TELECONSULTATION: 'false', LIVE_TELECONSULTATION: 'false', DEFAULT_RECORDING_TYPE: 'automatic' }
   })
   const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ duration: 1800 }) })
@@ -107,8 +108,9 @@ t.test('room options follow the configuration', async t => {
   t.equal(room.offlineTranscription, true, 'recorded rooms ask for the transcription')
 })
 
-t.test('tools come from the privileges of each role', async t => {
+eachStore(t, 'tools come from the privileges of each role', async (t, store) => {
   const { app, emulator } = await setup(t, {
+    store,
     serviceConfig: {
       privileges: {
         plus: { groups: ['doctor'] },
@@ -124,8 +126,8 @@ t.test('tools come from the privileges of each role', async t => {
   t.equal(basic?.tools?.whiteboard, true)
 })
 
-t.test('the created teleconsultation is readable by its participants', async t => {
-  const { app } = await setup(t)
+eachStore(t, 'the created teleconsultation is readable by its participants', async (t, store) => {
+  const { app } = await setup(t, { store })
   const { roomId } = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })).json()
   const res = await app.inject({ method: 'GET', url: `/teleconsultation/${roomId}`, headers: as('patient-1') })
   t.equal(res.statusCode, 200)

@@ -1,8 +1,7 @@
 import t from 'tap'
 import type { KaleyraEmulator, FaultRule } from '../../src/emulator/index.js'
 import type { TeleconsultationStore } from '../../src/store/types.js'
-import { createMemoryStores } from '../../src/store/memory.js'
-import { setup } from '../helpers/app.js'
+import { eachStore, setup, storesOf } from '../helpers/app.js'
 import { body, HOUR, isoFromNow } from '../helpers/fixtures.js'
 import { faultyStores, type StoreMethod } from '../helpers/store-faults.js'
 import { waitFor } from '../helpers/wait.js'
@@ -36,8 +35,8 @@ const createFaults: CreateFault[] = [
 ]
 
 for (const fault of createFaults) {
-  t.test(`POST with ${fault.name}: ${fault.status}, then no orphan room and no record`, async t => {
-    const faulty = faultyStores(createMemoryStores())
+  eachStore(t, `POST with ${fault.name}: ${fault.status}, then no orphan room and no record`, async (t, store) => {
+    const faulty = faultyStores(await storesOf(t, store))
     const { app, emulator } = await setup(t, { stores: faulty.stores })
     if (fault.kaleyra !== undefined) emulator.faults.add(fault.kaleyra)
     if (fault.store !== undefined) faulty.failNext(fault.store)
@@ -55,8 +54,8 @@ for (const fault of createFaults) {
   })
 }
 
-t.test('POST: the room cannot be deleted after a failed insert → retried in background', async t => {
-  const faulty = faultyStores(createMemoryStores())
+eachStore(t, 'POST: the room cannot be deleted after a failed insert → retried in background', async (t, store) => {
+  const faulty = faultyStores(await storesOf(t, store))
   const { app, emulator } = await setup(t, { stores: faulty.stores })
   faulty.failNext('insert')
   emulator.faults.add({ method: 'DELETE', path: '/v2/rooms', kind: 'status', status: 500, times: 4 })
@@ -80,8 +79,8 @@ const replaceFaults: ReplaceFault[] = [
 ]
 
 for (const fault of replaceFaults) {
-  t.test(`PATCH replacing the room with ${fault.name}: ${fault.status}, one live room matching the record`, async t => {
-    const faulty = faultyStores(createMemoryStores())
+  eachStore(t, `PATCH replacing the room with ${fault.name}: ${fault.status}, one live room matching the record`, async (t, store) => {
+    const faulty = faultyStores(await storesOf(t, store))
     const { app, emulator } = await setup(t, { stores: faulty.stores })
     const id: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
     const before = await faulty.stores.teleconsultations.get(id)
@@ -103,8 +102,8 @@ for (const fault of replaceFaults) {
   })
 }
 
-t.test('a pending deletion left by a previous process is finished by the sweep', async t => {
-  const stores = createMemoryStores()
+eachStore(t, 'a pending deletion left by a previous process is finished by the sweep', async (t, store) => {
+  const stores = await storesOf(t, store)
   const { app, emulator } = await setup(t, { stores })
   const id: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
   const other: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId

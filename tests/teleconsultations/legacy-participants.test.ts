@@ -1,13 +1,13 @@
 import t from 'tap'
-import { setup } from '../helpers/app.js'
+import { eachStore, setup } from '../helpers/app.js'
 import { body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 
 async function partial (app: Awaited<ReturnType<typeof setup>>['app'], number = 3): Promise<string> {
   return (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ participants: [doctor()], number, start: isoFromNow(HOUR) }) })).json().roomId
 }
 
-t.test('participants are added one by one and the last one creates the room', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, 'participants are added one by one and the last one creates the room', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   const id = await partial(app)
   const first = await app.inject({ method: 'POST', url: `/teleconsultation/${id}/participants/data`, payload: patient('p1') })
   t.equal(first.statusCode, 201)
@@ -22,8 +22,8 @@ t.test('participants are added one by one and the last one creates the room', as
   t.ok(record?.participants.every(p => p.accessLinkURL !== null))
 })
 
-t.test('one participant too many is refused', async t => {
-  const { app } = await setup(t)
+eachStore(t, 'one participant too many is refused', async (t, store) => {
+  const { app } = await setup(t, { store })
   const id = await partial(app, 2)
   t.equal((await app.inject({ method: 'POST', url: `/teleconsultation/${id}/participants/data`, payload: patient('p1') })).statusCode, 201)
   const res = await app.inject({ method: 'POST', url: `/teleconsultation/${id}/participants/data`, payload: patient('p2') })
@@ -31,8 +31,8 @@ t.test('one participant too many is refused', async t => {
   t.match(res.json().error, /already has all its 2 participants/)
 })
 
-t.test('the last participant without any plus user is refused with the documented message', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, 'the last participant without any plus user is refused with the documented message', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   const id = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ participants: [patient('p0')], number: 2 }) })).json().roomId
   const before = await stores.teleconsultations.get(id)
   const res = await app.inject({ method: 'POST', url: `/teleconsultation/${id}/participants/data`, payload: patient('p1') })
@@ -42,16 +42,16 @@ t.test('the last participant without any plus user is refused with the documente
   t.equal(emulator.liveRooms().length, 0)
 })
 
-t.test('a participant already in the list is refused', async t => {
-  const { app } = await setup(t)
+eachStore(t, 'a participant already in the list is refused', async (t, store) => {
+  const { app } = await setup(t, { store })
   const id = await partial(app)
   const res = await app.inject({ method: 'POST', url: `/teleconsultation/${id}/participants/data`, payload: doctor() })
   t.equal(res.statusCode, 400)
   t.match(res.json().error, /listed more than once/)
 })
 
-t.test('unknown teleconsultation → 404; missing userId → 400', async t => {
-  const { app } = await setup(t)
+eachStore(t, 'unknown teleconsultation → 404; missing userId → 400', async (t, store) => {
+  const { app } = await setup(t, { store })
   const missing = await app.inject({ method: 'POST', url: '/teleconsultation/ffffffffffffffffffffffff/participants/data', payload: patient() })
   t.equal(missing.statusCode, 404)
   const id = await partial(app)
@@ -60,8 +60,8 @@ t.test('unknown teleconsultation → 404; missing userId → 400', async t => {
   t.match(noId.json().error, /needs a userId/)
 })
 
-t.test('the route is marked deprecated in the OpenAPI document', async t => {
-  const { app } = await setup(t)
+eachStore(t, 'the route is marked deprecated in the OpenAPI document', async (t, store) => {
+  const { app } = await setup(t, { store })
   const spec = (await app.inject({ method: 'GET', url: '/documentation/json' })).json()
   t.equal(spec.paths['/teleconsultation/{id}/participants/data'].post.deprecated, true)
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { setup } from '../helpers/app.js'
+import { eachStore, setup } from '../helpers/app.js'
 import { as, body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 
 async function create (app: Awaited<ReturnType<typeof setup>>['app'], payload: Record<string, unknown>): Promise<string> {
@@ -8,8 +8,8 @@ async function create (app: Awaited<ReturnType<typeof setup>>['app'], payload: R
   return res.json().roomId
 }
 
-t.test('changing the dates of a teleconsultation with a room replaces the room', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, 'changing the dates of a teleconsultation with a room replaces the room', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   const id = await create(app, body({ start: isoFromNow(2 * HOUR) }))
   const before = await stores.teleconsultations.get(id)
   const res = await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { start_date: isoFromNow(3 * HOUR), duration_in_seconds: 1800 } })
@@ -25,8 +25,8 @@ t.test('changing the dates of a teleconsultation with a room replaces the room',
   t.equal(Date.parse(after!.endDate) - Date.parse(after!.startDate), 1800_000)
 })
 
-t.test('start_date alone keeps the stored end date', async t => {
-  const { app, stores } = await setup(t)
+eachStore(t, 'start_date alone keeps the stored end date', async (t, store) => {
+  const { app, stores } = await setup(t, { store })
   const end = isoFromNow(5 * HOUR)
   const id = await create(app, body({ start: isoFromNow(2 * HOUR), end }))
   const newStart = isoFromNow(4 * HOUR)
@@ -36,8 +36,8 @@ t.test('start_date alone keeps the stored end date', async t => {
   t.equal(record?.endDate, end)
 })
 
-t.test('completing the participants creates the room', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, 'completing the participants creates the room', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   const id = await create(app, body({ participants: [doctor()], number: 2, start: isoFromNow(HOUR) }))
   t.equal(emulator.liveRooms().length, 0)
   const res = await app.inject({
@@ -50,8 +50,8 @@ t.test('completing the participants creates the room', async t => {
   t.equal((await stores.teleconsultations.get(id))?.bandyerRoomId, emulator.liveRooms()[0].roomId)
 })
 
-t.test('raising the expected number removes the room until everyone is known', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, 'raising the expected number removes the room until everyone is known', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   const id = await create(app, body({ start: isoFromNow(HOUR) }))
   t.equal(emulator.liveRooms().length, 1)
   const res = await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { participants: { number: 3, data: [doctor(), patient()] } } })
@@ -62,8 +62,8 @@ t.test('raising the expected number removes the room until everyone is known', a
   t.same(record?.participants.map(p => p.accessLinkURL), [null, null])
 })
 
-t.test('a PATCH that changes nothing keeps the room and its links', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'a PATCH that changes nothing keeps the room and its links', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const payload = body({ start: isoFromNow(HOUR) })
   const id = await create(app, payload)
   const roomBefore = emulator.liveRooms()[0].roomId
@@ -72,8 +72,8 @@ t.test('a PATCH that changes nothing keeps the room and its links', async t => {
   t.same(emulator.liveRooms().map(r => r.roomId), [roomBefore])
 })
 
-t.test('renaming a participant keeps the room', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, 'renaming a participant keeps the room', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   const id = await create(app, body({ start: isoFromNow(HOUR) }))
   const roomBefore = emulator.liveRooms()[0].roomId
   const res = await app.inject({
@@ -88,8 +88,8 @@ t.test('renaming a participant keeps the room', async t => {
   t.not(record?.participants[0].accessLinkURL, null, 'links are kept')
 })
 
-t.test('no plus user after the change is refused and nothing changes', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, 'no plus user after the change is refused and nothing changes', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   const id = await create(app, body({ start: isoFromNow(HOUR) }))
   const before = await stores.teleconsultations.get(id)
   const res = await app.inject({
@@ -103,8 +103,8 @@ t.test('no plus user after the change is refused and nothing changes', async t =
   t.equal(emulator.liveRooms().length, 1)
 })
 
-t.test('a frozen teleconsultation refuses changes with 409', async t => {
-  const { app, emulator, stores } = await setup(t, { env: { IMMUTABLE_PERIOD_MS: String(10 * 60_000) } })
+eachStore(t, 'a frozen teleconsultation refuses changes with 409', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store, env: { IMMUTABLE_PERIOD_MS: String(10 * 60_000) } })
   const id = await create(app, body({ start: isoFromNow(5 * 60_000) }))
   const before = await stores.teleconsultations.get(id)
   const res = await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { duration_in_seconds: 900 } })
@@ -114,30 +114,30 @@ t.test('a frozen teleconsultation refuses changes with 409', async t => {
   t.equal(emulator.liveRooms().length, 1)
 })
 
-t.test('outside the immutable window the same change is accepted', async t => {
-  const { app } = await setup(t, { env: { IMMUTABLE_PERIOD_MS: String(10 * 60_000) } })
+eachStore(t, 'outside the immutable window the same change is accepted', async (t, store) => {
+  const { app } = await setup(t, { store, env: { IMMUTABLE_PERIOD_MS: String(10 * 60_000) } })
   const id = await create(app, body({ start: isoFromNow(20 * 60_000) }))
   const res = await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { duration_in_seconds: 900 } })
   t.equal(res.statusCode, 204)
 })
 
-t.test('a teleconsultation without a room is never frozen, even after its start', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'a teleconsultation without a room is never frozen, even after its start', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const id = await create(app, body({ participants: [doctor()], number: 2, start: isoFromNow(-HOUR) }))
   const res = await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { participants: { number: 2, data: [doctor(), patient()] } } })
   t.equal(res.statusCode, 204)
   t.equal(emulator.liveRooms().length, 1)
 })
 
-t.test('an unknown teleconsultation is 404', async t => {
-  const { app } = await setup(t)
+eachStore(t, 'an unknown teleconsultation is 404', async (t, store) => {
+  const { app } = await setup(t, { store })
   const res = await app.inject({ method: 'PATCH', url: '/teleconsultation/aaaaaaaaaaaaaaaaaaaaaaaa', payload: { duration_in_seconds: 900 } })
   t.equal(res.statusCode, 404)
   t.same(res.json(), { error: 'Room with id aaaaaaaaaaaaaaaaaaaaaaaa not found on CRUD' })
 })
 
-t.test('after a replacement only the new link works for the participant', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'after a replacement only the new link works for the participant', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const id = await create(app, body({ start: isoFromNow(HOUR) }))
   await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { start_date: isoFromNow(-60_000) } })
   const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })

@@ -1,14 +1,14 @@
 import t from 'tap'
 import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
-import { setup } from '../helpers/app.js'
+import { eachStore, setup } from '../helpers/app.js'
 import { as, body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 
 async function create (app: Awaited<ReturnType<typeof setup>>['app'], payload: Record<string, unknown>): Promise<string> {
   return (await app.inject({ method: 'POST', url: '/teleconsultation', payload })).json().roomId
 }
 
-t.test('a started teleconsultation answers the caller\'s own link and the participants', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'a started teleconsultation answers the caller\'s own link and the participants', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const id = await create(app, body())
   const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })
   t.equal(res.statusCode, 200)
@@ -26,8 +26,8 @@ t.test('a started teleconsultation answers the caller\'s own link and the partic
   t.type(view.details.creationDate, 'string')
 })
 
-t.test('before the start the link is withheld (the frontend polls)', async t => {
-  const { app } = await setup(t)
+eachStore(t, 'before the start the link is withheld (the frontend polls)', async (t, store) => {
+  const { app } = await setup(t, { store })
   const id = await create(app, body({ start: isoFromNow(HOUR) }))
   const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('patient-1') })
   t.equal(res.statusCode, 200)
@@ -35,15 +35,15 @@ t.test('before the start the link is withheld (the frontend polls)', async t => 
   t.ok(res.json().details, 'room details are there already')
 })
 
-t.test('inside IMMUTABLE_PERIOD_MS the link is given', async t => {
-  const { app } = await setup(t, { env: { IMMUTABLE_PERIOD_MS: String(HOUR) } })
+eachStore(t, 'inside IMMUTABLE_PERIOD_MS the link is given', async (t, store) => {
+  const { app } = await setup(t, { store, env: { IMMUTABLE_PERIOD_MS: String(HOUR) } })
   const id = await create(app, body({ start: isoFromNow(30 * 60_000) }))
   const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('patient-1') })
   t.type(res.json().accessLinkURL, 'string')
 })
 
-t.test('without a room there is no link and no details', async t => {
-  const { app } = await setup(t)
+eachStore(t, 'without a room there is no link and no details', async (t, store) => {
+  const { app } = await setup(t, { store })
   const id = await create(app, body({ participants: [doctor()], number: 2 }))
   const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })
   t.equal(res.statusCode, 200)
@@ -51,8 +51,8 @@ t.test('without a room there is no link and no details', async t => {
   t.notOk('details' in res.json())
 })
 
-t.test('strangers and anonymous callers are refused', async t => {
-  const { app } = await setup(t)
+eachStore(t, 'strangers and anonymous callers are refused', async (t, store) => {
+  const { app } = await setup(t, { store })
   const id = await create(app, body())
   const stranger = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('someone-else') })
   t.equal(stranger.statusCode, 401)
@@ -62,15 +62,15 @@ t.test('strangers and anonymous callers are refused', async t => {
   t.same(anonymous.json(), { error: 'Unauthorized user' })
 })
 
-t.test('an unknown id is 404 with the documented message', async t => {
-  const { app } = await setup(t)
+eachStore(t, 'an unknown id is 404 with the documented message', async (t, store) => {
+  const { app } = await setup(t, { store })
   const res = await app.inject({ method: 'GET', url: '/teleconsultation/0123456789abcdef01234567', headers: as('doctor-1') })
   t.equal(res.statusCode, 404)
   t.same(res.json(), { error: 'Room with id 0123456789abcdef01234567 not found on CRUD' })
 })
 
-t.test('language and background options are added to the link', async t => {
-  const { app } = await setup(t)
+eachStore(t, 'language and background options are added to the link', async (t, store) => {
+  const { app } = await setup(t, { store })
   const id = await create(app, body())
   const withOptions = await app.inject({ method: 'GET', url: `/teleconsultation/${id}?useBackground=true&language=it`, headers: as('doctor-1') })
   const link = new URL(withOptions.json().accessLinkURL)
@@ -83,8 +83,9 @@ t.test('language and background options are added to the link', async t => {
   t.equal(plain.searchParams.get('virtual_background'), null)
 })
 
-t.test('groups in groupsWithBackgroundList get the background without asking', async t => {
+eachStore(t, 'groups in groupsWithBackgroundList get the background without asking', async (t, store) => {
   const { app } = await setup(t, {
+    store,
     serviceConfig: { privileges: { plus: { groups: ['doctor'] }, basic: { groups: ['patient'] } }, groupsWithBackgroundList: ['doctor'] }
   })
   const id = await create(app, body())
@@ -94,8 +95,9 @@ t.test('groups in groupsWithBackgroundList get the background without asking', a
   t.equal(new URL(pat.json().accessLinkURL).searchParams.get('virtual_background'), null)
 })
 
-t.test('the caller id can come from a JSON user-properties header', async t => {
+eachStore(t, 'the caller id can come from a JSON user-properties header', async (t, store) => {
   const { app } = await setup(t, {
+    store,
     serviceConfig: {
       privileges: { plus: { groups: ['doctor'] }, basic: { groups: ['patient'] } },
       userIdPathInRequest: [
@@ -112,15 +114,15 @@ t.test('the caller id can come from a JSON user-properties header', async t => {
   t.equal(broken.statusCode, 401)
 })
 
-t.test('a custom user-id header name is honoured', async t => {
-  const { app } = await setup(t, { env: { USERID_HEADER_KEY: 'X-User-Id' } })
+eachStore(t, 'a custom user-id header name is honoured', async (t, store) => {
+  const { app } = await setup(t, { store, env: { USERID_HEADER_KEY: 'X-User-Id' } })
   const id = await create(app, body({ participants: [doctor(), patient()] }))
   const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: { 'x-user-id': 'patient-1' } })
   t.equal(res.statusCode, 200)
 })
 
-t.test('room details are best effort: Kaleyra failing does not hide the link', async t => {
-  const { app, emulator, logs } = await setup(t)
+eachStore(t, 'room details are best effort: Kaleyra failing does not hide the link', async (t, store) => {
+  const { app, emulator, logs } = await setup(t, { store })
   const id = await create(app, body())
   emulator.faults.add({ method: 'GET', path: '/v2/rooms', kind: 'status', status: 503 })
   const res = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })

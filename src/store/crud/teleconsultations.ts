@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import { UpstreamError } from '../../upstream/errors.js'
+import { StoreConflictError, StoreNotFoundError } from '../errors.js'
+import type { TeleconsultationRecord, TeleconsultationStore } from '../types.js'
+import type { CrudCollection, CrudDocument } from './client.js'
+import { fieldUpdates, insertDocument, recordFromDocument, versionFilter, VERSION_FIELD, WRITE_ID_FIELD, writeIdOf } from './documents.js'
+
+export interface CrudTeleconsultationStoreOptions {
+  collection: CrudCollection
+  log?: FastifyBaseLogger
+  /** When to look again for a document whose insert failed ambiguously (default 2 s, 15 s, 60 s). */
+  lostInsertChecksMs?: number[]
+  /** Called when the store closes (the shared HTTP pool). */
+  onClose?: () => Promise<void>
+}
+
+function ambiguous (err: unknown): err is UpstreamError {
+  return err instanceof UpstreamError && err.ambiguous
+}
+
+/**
+ * Teleconsultations in a CRUD Service collection.
+ *
+ * Every write carries a fresh `lastWriteId`, which makes lost answers recoverable:
+ * - insert: when the answer is lost, the document is looked up by that id before failing, and
+ *   looked for again later (a slow CRUD may still write it): if it appears, it is moved to TRASH,
+ *   since the caller was told the creation failed;
+ * - update: conditional on the version read, so repeating it is safe (retried like a read); a
+ *   404 means the filter no longer matches, and a read tells whether the document is gone, was
+ *   changed by someone else (conflict) or carries our own write id (an earlier attempt landed).
+ */
+export function createCrudTeleconsultationStore (opts: CrudTeleconsultationStoreOptions): TeleconsultationStore {
+  const { collection, log } = opts
+  const lostInsertChecks = opts.lostInsertChecksMs ?? [2_000, 15_000, 60_000]
+  const timers = new Set<NodeJS.Timeout>()
+  let closed = false
+
+  async function findByWriteId (writeId: string): Promise<CrudDocument | null> {
+    const [doc] = await collection.list({ filter: { [WRITE_ID_FIELD]: writeId }, limit: 1 })
+    return doc ?? null
+  }
+
+  /** The caller was told the insert failed: a document that shows up later must not stay live. */
+  function watchLostInsert (writeId: string, attempt = 0): void {
+    const delay = lostInsertChecks[attempt]
+    if (delay === undefined || closed) return
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      findByWriteId(writeId)
+        .then(async doc => {
+          if (doc === null) return watchLostInsert(writeId, attempt + 1)
+          await collection.setState(doc._id, 'TRASH')
+          log?.warn({ teleconsultationId: doc._id }, 'a teleconsultation whose creation was reported as failed was written late: moved to TRASH')
+        })
+        .catch(err => {
+          log?.warn({ err }, 'could not check for a teleconsultation whose creation answer was lost')
+          watchLostInsert(writeId, attempt + 1)
+        })
+    }, delay)
+    timer.unref()
+    timers.add(timer)
+  }
+
+  /**
+   * After a 404 or a lost answer: whose write is in the document now? `cause` is set when an
+   * attempt of ours may have been applied without us knowing (lost answer, or retried).
+   */
+  async function settleUpdate (id: string, writeId: string, cause: UpstreamError | undefined): Promise<TeleconsultationRecord> {
+    let doc: CrudDocument | null
+    try {
+      doc = await collection.getById(id)
+    } catch (err) {
+      throw cause ?? err
+    }
+    if (doc === null) throw new StoreNotFoundError(id)
+    if (writeIdOf(doc) === writeId) return recordFromDocument(doc)
+    // Someone else wrote. If we never got an answer, ours may have landed before theirs (or may
+    // still land, if the version did not move): the caller must treat the outcome as unknown.
+    if (cause !== undefined) throw cause
+    throw new StoreConflictError(id)
+  }
+
+  return {
+    async insert (data, ctx) {
+      const writeId = randomUUID()
+      const doc = insertDocument(data, writeId)
+      let id: string
+      try {
+        const inserted = await collection.insert(doc, ctx)
+        if (inserted === 'duplicate') throw new UpstreamError({ target: 'crud', operation: 'teleconsultations.insert', failure: 'status', upstreamStatus: 409 })
+        id = inserted.id
+      } catch (err) {
+        if (!ambiguous(err)) throw err
+        const found = await findByWriteId(writeId).catch(() => null)
+        if (found === null) {
+          watchLostInsert(writeId)
+          throw err
+        }
+        id = found._id
+      }
+      return { ...structuredClone(data), id, version: 1 }
+    },
+
+    async get (id) {
+      const doc = await collection.getById(id)
+      return doc === null ? null : recordFromDocument(doc)
+    },
+
+    async update (id, expectedVersion, changes, ctx) {
+      const writeId = randomUUID()
+      const { set, unset } = fieldUpdates(changes)
+      const update: Record<string, unknown> = { $set: { ...set, [VERSION_FIELD]: expectedVersion + 1, [WRITE_ID_FIELD]: writeId } }
+      if (unset.length > 0) update.$unset = Object.fromEntries(unset.map(field => [field, true]))
+      let answer: { doc: CrudDocument | null, retried: boolean }
+      try {
+        answer = await collection.patchById(id, update, versionFilter(expectedVersion), ctx, true)
+      } catch (err) {
+        if (!ambiguous(err)) throw err
+        return await settleUpdate(id, writeId, err)
+      }
+      if (answer.doc !== null) return recordFromDocument(answer.doc)
+      const cause = answer.retried ? new UpstreamError({ target: 'crud', operation: 'teleconsultations.update', failure: 'network', ambiguous: true, code: 'answer lost' }) : undefined
+      return await settleUpdate(id, writeId, cause)
+    },
+
+    async remove (id, ctx) {
+      return (await collection.setState(id, 'TRASH', ctx)) === 'changed'
+    },
+
+    /**
+     * Live (PUBLIC/DRAFT) documents only: a teleconsultation is trashed after its room is deleted,
+     * and the rooms it still lists as pending are deleted right after, by the same request.
+     */
+    async listWithPendingRoomDeletions (limit) {
+      const docs = await collection.list({ filter: { 'pendingRoomDeletions.0': { $exists: true } }, limit })
+      return docs.map(recordFromDocument)
+    },
+
+    async ping () {
+      await collection.ping()
+    },
+
+    async close () {
+      closed = true
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+      await opts.onClose?.()
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import { startFakeCrudService, type FakeCrudService } from '../fakes/crud-service.js'
+
+/** The teleconsultations collection as docs/crud-collections.md tells to define it. */
+export const TELECONSULTATION_FIELDS = [
+  'bandyerRoomId', 'participantsNumber', 'participants', 'teleconsultationState', 'startDate', 'endDate',
+  'version', 'pendingRoomDeletions', 'lastWriteId'
+]
+
+/** The user-id map collection as the original service defined it. */
+export const USER_MAP_FIELDS = ['receivedUserId', 'bandyerId', 'fullName', 'groups']
+
+/** A fake CRUD Service with the two collections under their default paths, closed at teardown. */
+export async function startCrud (t: { teardown: (fn: () => unknown) => void }, opts: { uniqueUserIds?: boolean } = {}): Promise<FakeCrudService> {
+  const crud = await startFakeCrudService({
+    collections: {
+      teleconsultations: { fields: TELECONSULTATION_FIELDS },
+      teleconsultations_users: { fields: USER_MAP_FIELDS, unique: opts.uniqueUserIds === false ? [] : ['receivedUserId'] }
+    }
+  })
+  t.teardown(() => crud.close())
+  return crud
+}
