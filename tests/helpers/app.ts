@@ -66,7 +66,7 @@ export async function setup (t: Teardown, opts: SetupOptions = {}): Promise<Test
   if (opts.serviceConfig !== undefined) config.service = resolveServiceConfig(opts.serviceConfig, config.env.USERID_HEADER_KEY)
   if (opts.store === 'crud') throw new Error('the CRUD store is not available yet')
   const stores = opts.stores ?? createMemoryStores()
-  const logs = captureLogs()
+  const logs = captureLogs(opts.env?.LOG_LEVEL)
   const app = await buildApp(config, {
     loggerInstance: logs.logger,
     stores,
