@@ -42,6 +42,9 @@ export class PlatformLogController extends LogController {
     if (request.log.level === 'trace') request.log.trace(requestFields(request), 'incoming request')
   }
 
+  /** The `request completed` line already says 404, without the query string Fastify's line would carry. */
+  override routeNotFound (): void {}
+
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (error !== null && error !== undefined) request.log.error({ ...responseFields(request, reply), err: error }, 'request errored')
     else request.log.info(responseFields(request, reply), 'request completed')

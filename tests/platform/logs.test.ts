@@ -15,6 +15,7 @@ t.test('one `request completed` line per request, with the platform\'s ECS-style
   t.equal(res.statusCode, 201)
   const id: string = res.json().roomId
   await app.inject({ method: 'GET', url: `/teleconsultation/${id}?language=it&useBackground=true`, headers: { ...as('doctor-1'), 'x-request-id': 'req-43' } })
+  t.equal((await app.inject({ method: 'GET', url: '/no/such/route?token=abc123', headers: { 'x-request-id': 'req-44' } })).statusCode, 404)
 
   const records = logs.records()
   for (const record of records) {
@@ -22,7 +23,7 @@ t.test('one `request completed` line per request, with the platform\'s ECS-style
     t.ok(typeof record.time === 'number' && record.time > 1e12, 'epoch milliseconds')
   }
   const completed = records.filter(r => r.msg === 'request completed')
-  t.equal(completed.length, 2, 'exactly one line per request')
+  t.equal(completed.length, 3, 'exactly one line per request')
   t.match(completed[0], {
     level: 30,
     reqId: 'req-42',
@@ -32,7 +33,9 @@ t.test('one `request completed` line per request, with the platform\'s ECS-style
     responseTime: Number
   })
   t.match(completed[1], { reqId: 'req-43', url: { path: `/teleconsultation/${id}`, params: { id } }, http: { response: { statusCode: 200 } } })
-  t.notOk(JSON.stringify(completed[1]).includes('useBackground'), 'the query string is not logged')
+  t.match(completed[2], { reqId: 'req-44', url: { path: '/no/such/route' }, http: { response: { statusCode: 404 } } })
+  t.same(records.filter(r => r.reqId === 'req-44').length, 1, 'an unknown route gives that line only')
+  t.notOk(logs.lines.join('\n').includes('useBackground') || logs.lines.join('\n').includes('abc123'), 'query strings are not logged')
   t.ok(records.filter(r => r.reqId === 'req-42').length >= 1, 'the request id from x-request-id tags the request\'s lines')
 })
 
