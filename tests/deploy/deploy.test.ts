@@ -1,9 +1,9 @@
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { parseAllDocuments } from 'yaml'
@@ -56,6 +56,17 @@ function execForm (args: string): string[] {
 }
 
 const imageEnv = Object.fromEntries(only(runtime, 'ENV').split(/\s+/).map(pair => pair.split('=') as [string, string]))
+
+/** Whether a user other than the owner can execute `file` (every directory on the way searchable). */
+function runnableByOthers (file: string): boolean {
+  let path = realpathSync(file)
+  if ((statSync(path).mode & 0o001) === 0) return false
+  while (path !== dirname(path)) {
+    path = dirname(path)
+    if ((statSync(path).mode & 0o001) === 0) return false
+  }
+  return true
+}
 
 async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -118,9 +129,12 @@ t.test('the image, rebuilt without Docker: production install, compiled output, 
   walk(app)
   t.same(unreadable, [], 'every file readable (and none writable) by the non-root user')
 
-  // USER node: as root here, start as an unprivileged user to prove it. Without tap's coverage
-  // loader (NODE_OPTIONS), which is not in the image and could not write its files as that user.
-  const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {}
+  // USER node: as root here, start as an unprivileged user to prove it (when that user can run
+  // this Node binary: one from npx lives under /root). Without tap's coverage loader
+  // (NODE_OPTIONS), which is not in the image and could not write its files as that user.
+  const dropPrivileges = process.getuid?.() === 0 && runnableByOthers(process.execPath)
+  if (!dropPrivileges) t.comment(`started as uid ${process.getuid?.()}: ${process.execPath} cannot be run by an unprivileged user`)
+  const asUser = dropPrivileges ? { uid: 65534, gid: 65534 } : {}
   const node = ['/usr/bin/env', '-u', 'NODE_OPTIONS', process.execPath]
   const port = String(await freePort())
   const env = { PATH: process.env.PATH, ...imageEnv, HTTP_PORT: port, KALEYRA_EMULATOR: 'true', WAIT_BEFORE_SERVER_CLOSE_SEC: '0' }
