@@ -10,7 +10,10 @@ import { createKaleyraUsers, type KaleyraUsers } from './identity/kaleyra-users.
 import type { CallerContext, IdentityProvider } from './identity/types.js'
 import { installErrorHandler, formatSchemaErrors } from './platform/error-handler.js'
 import { loggerOptions } from './platform/logging.js'
+import { createServiceMetrics, registerMetrics } from './platform/metrics.js'
 import { registerOpenApi } from './platform/openapi.js'
+import { createReadinessCheck, type ReadinessCheck } from './platform/readiness.js'
+import { PlatformLogController } from './platform/request-log.js'
 import { registerStatusRoutes } from './platform/status.js'
 import { createValidatorCompiler } from './platform/validation.js'
 import { createCrudStores, type CrudStoresOptions } from './store/crud/index.js'
@@ -31,6 +34,7 @@ declare module 'fastify' {
     reaper: RoomReaper
     teleconsultations: TeleconsultationService
     callerContext: (request: FastifyRequest) => CallerContext
+    readiness: ReadinessCheck
   }
 }
 
@@ -53,10 +57,14 @@ export interface AppOverrides {
 }
 
 /** Builds the whole service without listening: what server.ts starts and what tests inject into. */
-export async function buildApp (config: AppConfig, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+export async function buildApp (config: AppConfig, given: AppOverrides = {}): Promise<FastifyInstance> {
   const { env } = config
+  const metrics = createServiceMetrics()
+  // Every upstream client takes overrides.upstreamObserver: the metrics see all calls, a test's observer too.
+  const overrides: AppOverrides = { ...given, upstreamObserver: metrics.upstreamObserver(given.upstreamObserver) }
   const app = Fastify({
     ...(overrides.loggerInstance !== undefined ? { loggerInstance: overrides.loggerInstance } : { logger: loggerOptions(env.LOG_LEVEL) }),
+    logController: new PlatformLogController(),
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
     schemaErrorFormatter: formatSchemaErrors,
@@ -65,8 +73,8 @@ export async function buildApp (config: AppConfig, overrides: AppOverrides = {})
 
   app.setValidatorCompiler(createValidatorCompiler())
   installErrorHandler(app)
+  await registerMetrics(app, metrics)
   await registerOpenApi(app)
-  await registerStatusRoutes(app)
 
   if (env.BANDYER_BASE_URL === undefined || env.BANDYER_API_SECRET_KEY === undefined) {
     throw new Error('buildApp needs BANDYER_BASE_URL and BANDYER_API_SECRET_KEY (server.ts fills them in emulator mode)')
@@ -82,10 +90,22 @@ export async function buildApp (config: AppConfig, overrides: AppOverrides = {})
   const stores = overrides.stores ?? createStores(config, app.log, overrides)
   const identity = overrides.identity ?? createHeaderIdentityProvider()
   const kaleyraUsers = createKaleyraUsers({ kaleyra, userMap: stores.userMap })
-  const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: app.log }, overrides.reaper)
+  const events = metrics.teleconsultations
+  const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: app.log, events }, overrides.reaper)
   const teleconsultations = createTeleconsultationService({
-    config, kaleyra, store: stores.teleconsultations, users: kaleyraUsers, identity, reaper, log: app.log, now: overrides.now
+    config, kaleyra, store: stores.teleconsultations, users: kaleyraUsers, identity, reaper, log: app.log, now: overrides.now, events
   })
+  const readiness = createReadinessCheck({
+    stores: [
+      { name: 'teleconsultation store', ping: async () => { await stores.teleconsultations.ping() } },
+      { name: 'user-id map store', ping: async () => { await stores.userMap.ping() } }
+    ],
+    kaleyra,
+    log: app.log,
+    cacheMs: env.STATUS_CHECK_CACHE_MS,
+    timeoutMs: env.STATUS_CHECK_TIMEOUT_MS
+  })
+  await registerStatusRoutes(app, readiness)
 
   app.decorate('config', config)
   app.decorate('kaleyra', kaleyra)
@@ -95,6 +115,7 @@ export async function buildApp (config: AppConfig, overrides: AppOverrides = {})
   app.decorate('reaper', reaper)
   app.decorate('teleconsultations', teleconsultations)
   app.decorate('callerContext', createCallerContextReader(config))
+  app.decorate('readiness', readiness)
 
   app.addHook('onClose', async () => {
     await reaper.close()

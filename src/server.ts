@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config/index.js'
@@ -22,13 +23,19 @@ async function main (): Promise<void> {
   if (emulator !== null) app.addHook('onClose', async () => { await emulator.emulator.close() })
 
   const waitMs = config.env.WAIT_BEFORE_SERVER_CLOSE_SEC * 1000
-  // The whole shutdown (wait + close) must end before close-with-grace forces the exit.
-  closeWithGrace({ delay: waitMs + 20_000 }, async ({ signal, err }) => {
+  // The whole shutdown (wait + close) must end before close-with-grace forces the exit (code 1).
+  const graceLogger = { error: (problem: unknown) => problem instanceof Error ? app.log.error({ err: problem }, 'shutdown failed') : app.log.error(String(problem)) }
+  closeWithGrace({ delay: waitMs + 20_000, logger: graceLogger }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an unexpected error')
-    else app.log.info({ signal }, 'shutting down')
-    // Keep serving while the platform stops routing traffic here, then finish in-flight requests.
-    if (waitMs > 0) await new Promise(resolve => setTimeout(resolve, waitMs))
+    else app.log.info({ signal, waitMs }, 'shutting down: reporting not ready')
+    // Readiness turns 503 at once; the endpoints of a Kubernetes Service take a few seconds to
+    // drop this pod, during which requests still arrive and are served normally.
+    app.readiness.beginShutdown()
+    if (waitMs > 0) await sleep(waitMs)
+    // Stops accepting connections, lets in-flight requests finish, then closes the upstream pools.
+    app.log.info('closing the server')
     await app.close()
+    app.log.info('closed')
   })
 
   const address = await app.listen({ host: '0.0.0.0', port: config.env.HTTP_PORT })

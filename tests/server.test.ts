@@ -1,14 +1,108 @@
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { readPackage } from '../src/platform/package-info.js'
+import { body, isoFromNow } from './helpers/fixtures.js'
+import { httpCall, startProcess, type RunningProcess } from './helpers/process.js'
+import { hasSample, parsePrometheus, sampleValue } from './helpers/prometheus.js'
+import { waitFor } from './helpers/wait.js'
 
-// These tests run the compiled service (`npm test` builds first) as a user would.
+// The compiled server (`npm test` builds first), started the way the container starts it.
 const root = fileURLToPath(new URL('..', import.meta.url))
-const server = fileURLToPath(new URL('../dist/server.js', import.meta.url))
+const entry = 'dist/server.js'
+const apiKey = 'ak_child_process_secret_3f9a'
+const { name, version } = readPackage()
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+async function startServer (t: Teardown, env: Record<string, string>): Promise<{ server: RunningProcess, url: string, emulatorUrl: string }> {
+  if (!existsSync(`${root}/${entry}`)) throw new Error('dist/server.js is missing: run `npm run build` (npm test does it)')
+  const server = startProcess(t, [process.execPath, entry], {
+    cwd: root,
+    env: { PATH: process.env.PATH, KALEYRA_EMULATOR: 'true', BANDYER_API_SECRET_KEY: apiKey, HTTP_PORT: '0', LOG_LEVEL: 'info', ...env }
+  })
+  const listening = await server.waitForLog('the server to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))
+  const url = String(listening.msg).replace('Server listening at ', '')
+  let emulatorUrl = ''
+  await waitFor('the emulator address', () => {
+    emulatorUrl = server.stdout.map(line => /Kaleyra emulator: +(http:\/\/\S+)/.exec(line)?.[1]).find(u => u !== undefined) ?? ''
+    return emulatorUrl !== ''
+  })
+  return { server, url, emulatorUrl }
+}
+
+t.test('the compiled server answers probes and metrics, logs the platform way and never logs secrets', async t => {
+  const { server, url } = await startServer(t, { WAIT_BEFORE_SERVER_CLOSE_SEC: '0' })
+  for (const path of ['/-/healthz', '/-/ready', '/-/check-up']) {
+    const res = await httpCall(url + path)
+    t.equal(res.status, 200, path)
+    t.same(JSON.parse(res.body), { status: 'OK', name, version })
+  }
+
+  const headers = { miauserid: 'doctor-1', cookie: 'sid=child-cookie-secret', authorization: 'Bearer child-token-secret', 'x-request-id': 'child-1' }
+  const created = await httpCall(`${url}/teleconsultation`, { method: 'POST', json: body(), headers })
+  t.equal(created.status, 201)
+  const id: string = JSON.parse(created.body).roomId
+  t.equal((await httpCall(`${url}/teleconsultation/${id}`, { headers })).status, 200)
+
+  const metrics = await httpCall(`${url}/-/metrics`)
+  t.match(metrics.headers['content-type'], /^text\/plain/)
+  const samples = parsePrometheus(metrics.body)
+  t.ok(hasSample(samples, 'process_cpu_user_seconds_total'), 'process metrics')
+  t.equal(sampleValue(samples, 'http_request_duration_seconds_count', { method: 'POST', route: '/teleconsultation', status_code: '201' }), 1, 'route metrics')
+  t.equal(sampleValue(samples, 'upstream_requests_total', { target: 'kaleyra', operation: 'createRoom', status_class: '2xx' }), 1, 'upstream metrics')
+  t.equal(sampleValue(samples, 'teleconsultations_created_total'), 1, 'domain counters')
+
+  server.child.kill('SIGTERM')
+  t.same(await server.exited, { code: 0, signal: null }, 'SIGTERM ends the process with code 0')
+
+  const logs = server.logs()
+  t.ok(logs.length > 5)
+  t.ok(logs.every(r => typeof r.level === 'number' && typeof r.time === 'number' && r.time > 1e12), 'pino JSON, numeric levels, epoch ms')
+  const completed = logs.filter(r => r.msg === 'request completed')
+  t.same(completed.map(r => (r.url as { path: string }).path), ['/teleconsultation', `/teleconsultation/${id}`], 'one line per API request, none for probes or scrapes')
+  t.match(completed[0], { level: 30, reqId: 'child-1', http: { request: { method: 'POST' }, response: { statusCode: 201 } }, responseTime: Number })
+  const output = server.stdout.join('\n') + server.stderr.join('\n')
+  for (const secret of [apiKey, 'child-cookie-secret', 'child-token-secret', 'Dr doctor-1', 'Patient patient-1', '/join/']) {
+    t.notOk(output.includes(secret), `"${secret}" is not in the output`)
+  }
+})
+
+t.test('SIGTERM: not ready at once, still serving during the delay, in-flight requests finish, then exit 0', async t => {
+  const { server, url, emulatorUrl } = await startServer(t, { WAIT_BEFORE_SERVER_CLOSE_SEC: '1', STATUS_CHECK_CACHE_MS: '0' })
+  t.equal((await httpCall(`${url}/-/ready`)).status, 200)
+  // Kaleyra will take 5 s to create the next room: well past the 1 s delay.
+  const fault = await httpCall(`${emulatorUrl}/_emulator/faults`, { method: 'POST', json: { method: 'POST', path: '/v2/rooms', kind: 'latency', ms: 5000, times: 1 } })
+  t.equal(fault.status, 201)
+  const slow = httpCall(`${url}/teleconsultation`, { method: 'POST', json: body({ start: isoFromNow(-60_000) }) })
+  await waitFor('the slow request to reach Kaleyra', async () => {
+    const state = JSON.parse((await httpCall(`${emulatorUrl}/_emulator/state`)).body) as { users: unknown[] }
+    return state.users.length === 2
+  })
+
+  server.child.kill('SIGTERM')
+  await server.waitForLog('shutdown to begin', r => r.msg === 'shutting down: reporting not ready')
+  const ready = await httpCall(`${url}/-/ready`)
+  t.equal(ready.status, 503, 'not ready as soon as SIGTERM arrives')
+  t.same(JSON.parse(ready.body), { status: 'KO', name, version, message: 'shutting down' })
+  t.equal((await httpCall(`${url}/-/healthz`)).status, 200, 'alive and still accepting during the delay')
+
+  await server.waitForLog('the server to close', r => r.msg === 'closing the server')
+  await waitFor('new connections to be refused', async () => await httpCall(`${url}/-/healthz`).then(() => false, () => true))
+  const answer = await slow
+  t.equal(answer.status, 201, 'the in-flight request completed')
+  t.same(await server.exited, { code: 0, signal: null })
+
+  const messages = server.logs().map(r => r.msg)
+  const order = ['shutting down: reporting not ready', 'closing the server', 'request completed', 'closed'].map(m => messages.lastIndexOf(m))
+  t.same(order, [...order].sort((a, b) => a - b), 'logged in order: not ready, closing, the in-flight request completed, closed')
+  t.ok(order.every(i => i >= 0))
+})
 
 function run (env: Record<string, string>) {
   const clean: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }
-  return spawnSync(process.execPath, [server], { cwd: root, env: { ...clean, ...env }, encoding: 'utf8', timeout: 20_000 })
+  return spawnSync(process.execPath, [entry], { cwd: root, env: { ...clean, ...env }, encoding: 'utf8', timeout: 20_000 })
 }
 
 t.test('a bad configuration stops the process with one line naming the problem', async t => {

@@ -16,6 +16,8 @@ export const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
   SERVICE_PREFIX: Type.String({ default: '/', pattern: '^/', description: 'Path prefix of the API routes (status and documentation routes stay at the root).' }),
   WAIT_BEFORE_SERVER_CLOSE_SEC: Type.Number({ default: 10, minimum: 0, description: 'Seconds to keep serving (reporting not ready) after SIGTERM before closing.' }),
+  STATUS_CHECK_CACHE_MS: Type.Integer({ default: 5_000, minimum: 0, description: 'How long /-/ready and /-/check-up reuse the result of their dependency checks.' }),
+  STATUS_CHECK_TIMEOUT_MS: Type.Integer({ default: 2_000, minimum: 1, description: 'Deadline of each dependency check of /-/ready and /-/check-up.' }),
   TELECONSULTATION_SERVICE_CONFIG_PATH: optionalString('Path of the JSON service configuration file.'),
   CRUD_SERVICE_URL: Type.Optional(Type.String({ format: 'uri', description: 'Base URL of the Mia CRUD Service; enables the CRUD store.' })),
   CRUD_SERVICE: optionalString('Host name of the Mia CRUD Service (alternative to CRUD_SERVICE_URL).'),

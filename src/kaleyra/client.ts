@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici'
+import { UpstreamError } from '../upstream/errors.js'
 import { HttpUpstream, type JsonResponse, type UpstreamObserver, type UpstreamRequest, type UpstreamResponse } from '../upstream/http.js'
 import { KaleyraFormatError, KaleyraRejectedError, kaleyraStatusError } from './errors.js'
 import {
@@ -20,6 +21,9 @@ export interface KaleyraClientOptions {
 }
 
 export type KaleyraClient = ReturnType<typeof createKaleyraClient>
+
+/** Whether Kaleyra can be used right now, and if not, why (for the readiness probe; never secret). */
+export type KaleyraReachability = { reachable: true } | { reachable: false, reason: string }
 
 export function normalizeKaleyraBaseUrl (baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '').replace(/\/v2$/, '')
@@ -144,6 +148,24 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
         const res = await call({ operation: 'listSessions', method: 'GET', path: paths.sessions(), query: { room_id: roomId, offset, limit } }, [200])
         return parseSessionList(res.data)
       })
+    },
+
+    /**
+     * Readiness: one cheap read with a short deadline, never retried. Any answer but a 5xx means
+     * Kaleyra is reachable, except 401/403: then every call would fail, so it counts as down.
+     */
+    async ping (timeoutMs: number): Promise<KaleyraReachability> {
+      let res: UpstreamResponse
+      try {
+        res = await http.request({ operation: 'ping', method: 'GET', path: paths.company(), retry: false, timeoutMs })
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err
+        return { reachable: false, reason: err.failure === 'timeout' ? `no answer within ${timeoutMs} ms` : 'unreachable' }
+      }
+      await res.body.dump()
+      if (res.statusCode === 401 || res.statusCode === 403) return { reachable: false, reason: `API key refused (${res.statusCode})` }
+      if (res.statusCode >= 500) return { reachable: false, reason: `answered ${res.statusCode}` }
+      return { reachable: true }
     },
 
     /** Raw access for streamed calls (uploads, transcriptions): the caller owns the body. */

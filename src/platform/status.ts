@@ -1,8 +1,42 @@
-import type { FastifyInstance } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { readPackage } from './package-info.js'
+import type { ReadinessCheck } from './readiness.js'
 
-/** Liveness probe (Mia-Platform convention), outside any prefix and hidden from OpenAPI. */
-export async function registerStatusRoutes (app: FastifyInstance): Promise<void> {
+const StatusOkSchema = Type.Object({
+  status: Type.Literal('OK'),
+  name: Type.String(),
+  version: Type.String()
+})
+
+const StatusKoSchema = Type.Object({
+  status: Type.Literal('KO'),
+  name: Type.String(),
+  version: Type.String(),
+  message: Type.Optional(Type.String())
+})
+
+// hide: true keeps the probes out of OpenAPI; logLevel error keeps them out of the logs.
+const routeOptions = {
+  logLevel: 'error',
+  schema: { hide: true, response: { 200: StatusOkSchema, 503: StatusKoSchema } }
+} as const
+
+/**
+ * The Mia-Platform status routes (lc39 conventions), registered at the root so SERVICE_PREFIX
+ * never moves them: /-/healthz says the process is alive; /-/ready and /-/check-up say whether
+ * the stores and Kaleyra can be used and turn 503 as soon as shutdown begins.
+ */
+export async function registerStatusRoutes (app: FastifyInstance, readiness: ReadinessCheck): Promise<void> {
   const { name, version } = readPackage()
-  app.get('/-/healthz', { logLevel: 'error', schema: { hide: true } }, async () => ({ status: 'OK', name, version }))
+
+  app.get('/-/healthz', routeOptions, async () => ({ status: 'OK' as const, name, version }))
+
+  async function dependencies (_request: FastifyRequest, reply: FastifyReply) {
+    const result = await readiness.check()
+    if (result.ready) return { status: 'OK' as const, name, version }
+    return await reply.code(503).send({ status: 'KO' as const, name, version, message: result.message })
+  }
+  app.get('/-/ready', routeOptions, dependencies)
+  app.get('/-/check-up', routeOptions, dependencies)
 }

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import { StoreConflictError } from '../store/errors.js'
 import type { TeleconsultationStore } from '../store/types.js'
+import type { TeleconsultationEvents } from './events.js'
 
 export interface ReaperOptions {
   /** Delays between attempts to delete a room that failed to delete (default 1 s, 5 s, 30 s, 2 min). */
@@ -23,7 +24,7 @@ export type RoomReaper = ReturnType<typeof createRoomReaper>
  * - rooms whose creation answer was lost (timeout, reset, 5xx) are looked up by the unique
  *   marker we put in their description, and deleted.
  */
-export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: TeleconsultationStore, log: FastifyBaseLogger }, opts: ReaperOptions = {}) {
+export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: TeleconsultationStore, log: FastifyBaseLogger, events?: TeleconsultationEvents }, opts: ReaperOptions = {}) {
   const retryDelays = opts.retryDelaysMs ?? [1_000, 5_000, 30_000, 120_000]
   const reconcileDelays = opts.reconcileDelaysMs ?? [2_000, 15_000, 60_000]
   const reconcilePages = opts.reconcilePages ?? 5
@@ -64,7 +65,7 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
 
   async function tryDelete (roomId: string, teleconsultationId: string | undefined, attempt: number): Promise<void> {
     try {
-      await deps.kaleyra.deleteRoom(roomId)
+      if (await deps.kaleyra.deleteRoom(roomId) === 'deleted') deps.events?.roomDeleted()
       deps.log.info({ roomId, teleconsultationId }, 'stale Kaleyra room deleted')
       if (teleconsultationId !== undefined) await forget(teleconsultationId, roomId)
     } catch (err) {

@@ -6,6 +6,7 @@ import type { CreateRoomRequest, KaleyraRoom } from '../kaleyra/wire.js'
 import type { ResolvedParticipant } from '../identity/types.js'
 import { BadRequestError } from '../platform/errors.js'
 import { UpstreamError } from '../upstream/errors.js'
+import type { TeleconsultationEvents } from './events.js'
 import type { RoomReaper } from './reaper.js'
 import { durationSeconds, type Schedule } from './rules.js'
 
@@ -37,7 +38,7 @@ export function buildRoomRequest (config: AppConfig, participants: ResolvedParti
 
 export type RoomOps = ReturnType<typeof createRoomOps>
 
-export function createRoomOps (deps: { config: AppConfig, kaleyra: KaleyraClient, reaper: RoomReaper }) {
+export function createRoomOps (deps: { config: AppConfig, kaleyra: KaleyraClient, reaper: RoomReaper, events?: TeleconsultationEvents }) {
   function linksOf (room: KaleyraRoom, participants: ResolvedParticipant[]): Map<string, string> | null {
     const links = new Map(room.links.map(l => [l.userId, l.link]))
     return participants.every(p => links.has(p.bandyerId)) ? links : null
@@ -54,6 +55,7 @@ export function createRoomOps (deps: { config: AppConfig, kaleyra: KaleyraClient
         if (err instanceof UpstreamError && err.ambiguous) deps.reaper.reconcileLostCreation(marker)
         throw err
       }
+      deps.events?.roomCreated()
       const links = linksOf(room, participants)
       if (links === null) {
         await deps.reaper.deleteRoom(room.roomId)
@@ -64,6 +66,7 @@ export function createRoomOps (deps: { config: AppConfig, kaleyra: KaleyraClient
 
     /** Compensation: the room will not be used (persisting failed); delete it now or in the background. */
     async discard (roomId: string): Promise<void> {
+      deps.events?.compensation()
       await deps.reaper.deleteRoom(roomId)
     }
   }

@@ -7,6 +7,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../platform/error
 import { StoreConflictError, StoreNotFoundError } from '../store/errors.js'
 import { isUpstreamError } from '../upstream/errors.js'
 import type { StoredParticipant, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore } from '../store/types.js'
+import type { TeleconsultationEvents } from './events.js'
 import { createKeyedMutex } from './mutex.js'
 import { createParticipantOps, participantsKey, roomSetupKey, storedToInput, toStored, type PreparedParticipant } from './participants.js'
 import type { RoomReaper } from './reaper.js'
@@ -35,6 +36,7 @@ export interface TeleconsultationServiceDeps {
   reaper: RoomReaper
   log: FastifyBaseLogger
   now?: () => number
+  events?: TeleconsultationEvents
 }
 
 const CONFLICT_RETRIES = 3
@@ -95,6 +97,7 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
       }
       throw err
     }
+    if (oldRoom !== null && newRoom !== null) deps.events?.roomReplaced()
     if (oldRoom !== null) await reaper.deleteRoom(oldRoom, record.id)
   }
 
@@ -138,6 +141,7 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
       }
       try {
         const record = await store.insert(data, { callerId: ctx.callerId })
+        deps.events?.created()
         return record.id
       } catch (err) {
         if (room !== null) await rooms.discard(room.roomId)
@@ -216,7 +220,7 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
     async remove (id: string, ctx: CallerContext): Promise<void> {
       await withLock(id, async () => {
         const record = await getOrThrow(id)
-        if (record.bandyerRoomId !== null) await deps.kaleyra.deleteRoom(record.bandyerRoomId)
+        if (record.bandyerRoomId !== null && await deps.kaleyra.deleteRoom(record.bandyerRoomId) === 'deleted') deps.events?.roomDeleted()
         const removed = await store.remove(id, { callerId: ctx.callerId })
         if (!removed) throw notFound(id)
         for (const roomId of record.pendingRoomDeletions) await reaper.deleteRoom(roomId)

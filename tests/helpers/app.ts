@@ -95,7 +95,7 @@ export async function setup (t: Teardown, opts: SetupOptions = {}): Promise<Test
     ...opts.env
   })
   if (opts.serviceConfig !== undefined) config.service = resolveServiceConfig(opts.serviceConfig, config.env.USERID_HEADER_KEY)
-  const logs = captureLogs()
+  const logs = captureLogs(opts.env?.LOG_LEVEL)
   const app = await buildApp(config, {
     loggerInstance: logs.logger,
     stores: crud !== undefined ? undefined : opts.stores ?? createMemoryStores(),

@@ -1,32 +1,106 @@
 import t from 'tap'
+import { createMemoryStores } from '../../src/store/memory.js'
 import { setup } from '../helpers/app.js'
 import { as, body, HOUR, isoFromNow } from '../helpers/fixtures.js'
+import { faultyStores } from '../helpers/store-faults.js'
 
-t.test('no secret or personal data reaches the logs, even when things fail', async t => {
-  const { app, emulator, logs } = await setup(t, { env: { LOG_LEVEL: 'trace' } })
+t.test('one `request completed` line per request, with the platform\'s ECS-style fields', async t => {
+  const { app, logs } = await setup(t)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/teleconsultation',
+    payload: body(),
+    headers: { 'x-request-id': 'req-42', 'user-agent': 'appointment-manager/2.6', 'x-forwarded-for': '10.1.2.3', 'x-forwarded-host': 'clinic.example' }
+  })
+  t.equal(res.statusCode, 201)
+  const id: string = res.json().roomId
+  await app.inject({ method: 'GET', url: `/teleconsultation/${id}?language=it&useBackground=true`, headers: { ...as('doctor-1'), 'x-request-id': 'req-43' } })
+  t.equal((await app.inject({ method: 'GET', url: '/no/such/route?token=abc123', headers: { 'x-request-id': 'req-44' } })).statusCode, 404)
+
+  const records = logs.records()
+  for (const record of records) {
+    t.equal(typeof record.level, 'number', 'numeric levels')
+    t.ok(typeof record.time === 'number' && record.time > 1e12, 'epoch milliseconds')
+  }
+  const completed = records.filter(r => r.msg === 'request completed')
+  t.equal(completed.length, 3, 'exactly one line per request')
+  t.match(completed[0], {
+    level: 30,
+    reqId: 'req-42',
+    http: { request: { method: 'POST', userAgent: { original: 'appointment-manager/2.6' } }, response: { statusCode: 201, body: { bytes: Number } } },
+    url: { path: '/teleconsultation' },
+    host: { hostname: 'localhost', forwardedHost: 'clinic.example', ip: '10.1.2.3' },
+    responseTime: Number
+  })
+  t.match(completed[1], { reqId: 'req-43', url: { path: `/teleconsultation/${id}`, params: { id } }, http: { response: { statusCode: 200 } } })
+  t.match(completed[2], { reqId: 'req-44', url: { path: '/no/such/route' }, http: { response: { statusCode: 404 } } })
+  t.same(records.filter(r => r.reqId === 'req-44').length, 1, 'an unknown route gives that line only')
+  t.notOk(logs.lines.join('\n').includes('useBackground') || logs.lines.join('\n').includes('abc123'), 'query strings are not logged')
+  t.ok(records.filter(r => r.reqId === 'req-42').length >= 1, 'the request id from x-request-id tags the request\'s lines')
+})
+
+t.test('probes and metric scrapes are not logged below error', async t => {
+  const { app, logs } = await setup(t, { env: { LOG_LEVEL: 'trace' } })
+  for (const url of ['/-/healthz', '/-/ready', '/-/check-up', '/-/metrics']) {
+    t.equal((await app.inject({ method: 'GET', url })).statusCode, 200, url)
+  }
+  await app.inject({ method: 'GET', url: '/documentation/json' })
+  const paths = logs.records().map(r => (r.url as { path?: string } | undefined)?.path).filter(p => p !== undefined)
+  t.same(paths.filter(p => p.startsWith('/-/')), [], 'no request line for /-/ routes, even at trace')
+  t.ok(paths.includes('/documentation/json'), 'other routes are logged (incoming at trace, completed at info)')
+  t.same(logs.records().filter(r => r.msg === 'incoming request').map(r => r.level), [10], 'incoming request is a trace line')
+})
+
+t.test('no secret, personal data or access link reaches the logs in a full scenario, failures included', async t => {
+  const faulty = faultyStores(createMemoryStores())
+  const { app, emulator, logs } = await setup(t, { stores: faulty.stores, env: { LOG_LEVEL: 'trace' } })
   const secretCookie = 'session=very-secret-cookie'
   const secretAuth = 'Bearer very-secret-token'
-  const headers = { ...as('Dr-Secret-Name'), cookie: secretCookie, authorization: secretAuth }
-  const payload = body({
-    participants: [
-      { userId: 'Dr-Secret-Name', groups: ['doctor'], fullName: 'Gregory House Secret' },
-      { userId: 'patient-x', groups: ['patient'], fullName: 'Lisa Cuddy Secret' }
-    ]
-  })
-  const created = await app.inject({ method: 'POST', url: '/teleconsultation', payload, headers })
-  const id: string = created.json().roomId
-  await app.inject({ method: 'GET', url: `/teleconsultation/${id}?language=it`, headers })
-  emulator.faults.add({ kind: 'status', status: 500 })
-  await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { start_date: isoFromNow(HOUR), duration_in_seconds: 600 }, headers })
-  await app.inject({ method: 'POST', url: '/teleconsultation', payload: { ...payload, participants: { number: 2, data: [{ userId: 'n', groups: ['x'], fullName: 'Unknown Group Secret' }] } }, headers })
-  emulator.faults.clear()
-  emulator.faults.add({ kind: 'hang' })
-  await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}`, headers })
+  const headers = { ...as('Dr-Secret-Name', ['doctor']), cookie: secretCookie, authorization: secretAuth, 'x-request-id': 'scenario' }
+  const names = ['Gregory House Secret', 'Lisa Cuddy Secret', 'James Wilson Secret', 'Unknown Group Secret', 'Malformed Body Secret']
+  const participants = [
+    { userId: 'Dr-Secret-Name', groups: ['doctor'], fullName: names[0], language: 'it' },
+    { userId: 'patient-x', groups: ['patient'], fullName: names[1] }
+  ]
+  const payload = body({ participants, start: isoFromNow(HOUR) })
+  const send = async (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, json?: unknown) =>
+    await app.inject({ method, url, headers, ...(json === undefined ? {} : { payload: json as Record<string, unknown> }) })
 
-  t.ok(logs.lines.length > 5, 'the scenario was logged')
+  // the happy path: create, read (with query options), replace the room, rename, legacy route
+  const id: string = (await send('POST', '/teleconsultation', payload)).json().roomId
+  await send('GET', `/teleconsultation/${id}?language=it&useBackground=true`)
+  await send('PATCH', `/teleconsultation/${id}`, { start_date: isoFromNow(2 * HOUR), duration_in_seconds: 900 })
+  await send('PATCH', `/teleconsultation/${id}`, { participants: { number: 2, data: [participants[0], { ...participants[1], fullName: 'Renamed Secret' }] } })
+  const partial: string = (await send('POST', '/teleconsultation', body({ participants: [participants[0]], number: 2 }))).json().roomId
+  await send('POST', `/teleconsultation/${partial}/participants/data`, { userExternalId: 'wilson', groups: ['patient'], fullName: names[2] })
+  await send('GET', `/teleconsultation/${partial}`)
+
+  // refused inputs that carry names
+  await send('POST', '/teleconsultation', { ...payload, participants: { number: 2, data: [{ userId: 'n', groups: ['x'], fullName: names[3] }] } })
+  await send('POST', '/teleconsultation', { ...payload, participants: { number: 2, data: [{ userId: 'n', groups: 'doctor', fullName: names[4] }] } })
+
+  // failures: Kaleyra 5xx, reset and timeout, the store down, a compensated room
+  emulator.faults.add({ kind: 'status', status: 500 })
+  await send('PATCH', `/teleconsultation/${id}`, { start_date: isoFromNow(3 * HOUR), duration_in_seconds: 600 })
+  emulator.faults.clear()
+  emulator.faults.add({ kind: 'reset', times: 3 })
+  await send('GET', `/teleconsultation/${id}`)
+  emulator.faults.clear()
+  faulty.failNext('insert')
+  await send('POST', '/teleconsultation', payload)
+  faulty.failNext('get')
+  await send('GET', `/teleconsultation/${id}`)
+  emulator.faults.add({ kind: 'hang' })
+  await send('DELETE', `/teleconsultation/${id}`)
+  emulator.faults.clear()
+  await send('DELETE', `/teleconsultation/${id}`)
+
+  t.ok(logs.lines.length > 30, `the scenario was logged (${logs.lines.length} lines)`)
   const all = logs.lines.join('\n')
-  for (const secret of [emulator.apiKey, 'very-secret-cookie', 'very-secret-token', 'Gregory House', 'Lisa Cuddy', 'Unknown Group Secret']) {
-    t.notOk(all.includes(secret), `"${secret}" is not logged`)
-  }
-  t.ok(logs.records().some(r => r.msg === 'upstream call failed'), 'upstream failures are logged')
+  const secrets = [emulator.apiKey, 'very-secret-cookie', 'very-secret-token', ...names, 'Renamed Secret', '/join/']
+  for (const secret of secrets) t.notOk(all.includes(secret), `"${secret}" is not logged`)
+  const records = logs.records()
+  t.ok(records.some(r => r.msg === 'upstream call failed'), 'upstream failures are logged')
+  t.ok(records.some(r => r.msg === 'request completed' && (r.http as { response: { statusCode: number } }).response.statusCode === 504), 'the timeout too')
+  t.ok(records.every(r => r.reqId === undefined || r.reqId === 'scenario'), 'every request line carries the caller\'s request id')
 })

@@ -1,0 +1,102 @@
+import type { FastifyInstance } from 'fastify'
+import fastifyMetrics from 'fastify-metrics'
+import * as promClient from 'prom-client'
+import type { TeleconsultationEvents } from '../teleconsultations/events.js'
+import type { UpstreamObserver } from '../upstream/http.js'
+
+const { Counter, Histogram, Registry, collectDefaultMetrics } = promClient
+
+export interface ServiceMetrics {
+  /** This app's own metrics: routes, upstream calls, teleconsultation events. */
+  registry: promClient.Registry
+  /** An observer for the upstream HTTP clients; `next` (e.g. a test's) is told too. */
+  upstreamObserver: (next?: UpstreamObserver) => UpstreamObserver
+  teleconsultations: TeleconsultationEvents
+}
+
+let processRegistry: promClient.Registry | undefined
+
+/**
+ * CPU, memory, event loop and GC metrics describe the process, not an app: they are collected
+ * once per process (tests build many apps; each collector would add its own GC observer).
+ */
+function processMetrics (): promClient.Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
+/** A registry per app, never prom-client's global one, so apps built side by side do not share counts. */
+export function createServiceMetrics (): ServiceMetrics {
+  const registry = new Registry()
+  const registers = [registry]
+  const upstreamLabels = ['target', 'operation', 'status_class'] as const
+  const duration = new Histogram({
+    name: 'upstream_request_duration_seconds',
+    help: 'Duration of each call to Kaleyra, the CRUD Service and the identity service (one per attempt)',
+    labelNames: upstreamLabels,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers
+  })
+  const calls = new Counter({
+    name: 'upstream_requests_total',
+    help: 'Calls to Kaleyra, the CRUD Service and the identity service (one per attempt)',
+    labelNames: upstreamLabels,
+    registers
+  })
+  const retries = new Counter({
+    name: 'upstream_request_retries_total',
+    help: 'Attempts that repeated a failed upstream call',
+    labelNames: ['target', 'operation'] as const,
+    registers
+  })
+  const counter = (name: string, help: string) => new Counter({ name, help, registers })
+  const created = counter('teleconsultations_created_total', 'Teleconsultations stored')
+  const roomsCreated = counter('teleconsultation_rooms_created_total', 'Kaleyra rooms created')
+  const roomsReplaced = counter('teleconsultation_rooms_replaced_total', 'Teleconsultations whose Kaleyra room was replaced by a new one')
+  const roomsDeleted = counter('teleconsultation_rooms_deleted_total', 'Kaleyra rooms deleted (with their teleconsultation, after a replacement, or as a clean-up)')
+  const compensations = counter('teleconsultation_compensations_total', 'New Kaleyra rooms given up because the change could not be stored')
+
+  const observe: UpstreamObserver = event => {
+    const labels = { target: event.target, operation: event.operation, status_class: event.statusClass }
+    duration.observe(labels, event.durationSeconds)
+    calls.inc(labels)
+    if (event.attempt > 1) retries.inc({ target: event.target, operation: event.operation })
+  }
+
+  return {
+    registry,
+    upstreamObserver: next => next === undefined ? observe : event => { observe(event); next(event) },
+    teleconsultations: {
+      created: () => created.inc(),
+      roomCreated: () => roomsCreated.inc(),
+      roomReplaced: () => roomsReplaced.inc(),
+      roomDeleted: () => roomsDeleted.inc(),
+      compensation: () => compensations.inc()
+    }
+  }
+}
+
+/**
+ * GET /-/metrics in Prometheus text: process metrics, per-route request durations (fastify-metrics,
+ * registered routes only, so random URLs cannot blow up the label set) and the service's own.
+ * Must be registered before the routes it measures.
+ */
+export async function registerMetrics (app: FastifyInstance, metrics: ServiceMetrics): Promise<void> {
+  await app.register(fastifyMetrics.default, {
+    promClient,
+    endpoint: null,
+    defaultMetrics: { enabled: false },
+    routeMetrics: {
+      enabled: true,
+      registeredRoutesOnly: true,
+      overrides: { histogram: { registers: [metrics.registry] }, summary: { registers: [metrics.registry] } }
+    }
+  })
+  const exposed = Registry.merge([processMetrics(), metrics.registry])
+  app.get('/-/metrics', { logLevel: 'error', schema: { hide: true } }, async (_request, reply) => {
+    return await reply.type(exposed.contentType).send(await exposed.metrics())
+  })
+}

@@ -1,0 +1,77 @@
+import t from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { createMemoryStores } from '../../src/store/memory.js'
+import { setup } from '../helpers/app.js'
+import { as, body, HOUR, isoFromNow } from '../helpers/fixtures.js'
+import { parsePrometheus, hasSample, sampleValue, type Sample } from '../helpers/prometheus.js'
+import { faultyStores } from '../helpers/store-faults.js'
+
+async function scrape (app: FastifyInstance): Promise<Sample[]> {
+  const res = await app.inject({ method: 'GET', url: '/-/metrics' })
+  if (res.statusCode !== 200) throw new Error(`/-/metrics answered ${res.statusCode}`)
+  return parsePrometheus(res.body)
+}
+
+t.test('GET /-/metrics is Prometheus text with process and route metrics', async t => {
+  const { app, logs } = await setup(t)
+  await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
+  await app.inject({ method: 'GET', url: '/no/such/route' })
+  const res = await app.inject({ method: 'GET', url: '/-/metrics' })
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/)
+  const samples = parsePrometheus(res.body)
+  for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+    t.ok(hasSample(samples, name), `process metric ${name}`)
+  }
+  t.equal(sampleValue(samples, 'http_request_duration_seconds_count', { method: 'POST', route: '/teleconsultation', status_code: '201' }), 1,
+    'route histogram, labelled by route pattern and status')
+  t.ok(hasSample(samples, 'http_request_summary_seconds', { route: '/teleconsultation', quantile: '0.99' }), 'route summary')
+  t.notOk(samples.some(s => s.labels.route === '/no/such/route'), 'unknown URLs do not create series')
+  t.notOk(logs.records().some(r => (r.url as { path?: string } | undefined)?.path === '/-/metrics'), 'scrapes are not logged')
+})
+
+t.test('upstream calls are measured by target, operation and status class, retries counted', async t => {
+  const { app, emulator } = await setup(t)
+  const created = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
+  const id: string = created.json().roomId
+  emulator.faults.add({ method: 'GET', path: '/v2/rooms/', kind: 'status', status: 500, times: 1 })
+  t.equal((await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })).statusCode, 200)
+
+  const samples = await scrape(app)
+  const kaleyra = (operation: string, statusClass: string) => ({ target: 'kaleyra', operation, status_class: statusClass })
+  t.equal(sampleValue(samples, 'upstream_requests_total', kaleyra('createUser', '2xx')), 2, 'two users created')
+  t.equal(sampleValue(samples, 'upstream_requests_total', kaleyra('createRoom', '2xx')), 1)
+  t.equal(sampleValue(samples, 'upstream_request_duration_seconds_count', kaleyra('createRoom', '2xx')), 1, 'histogram with the same labels')
+  t.ok(hasSample(samples, 'upstream_request_duration_seconds_bucket', { ...kaleyra('createRoom', '2xx'), le: '0.1' }), 'with buckets')
+  t.equal(sampleValue(samples, 'upstream_requests_total', kaleyra('getRoom', '5xx')), 1, 'the failed attempt')
+  t.equal(sampleValue(samples, 'upstream_requests_total', kaleyra('getRoom', '2xx')), 1, 'and its retry')
+  t.equal(sampleValue(samples, 'upstream_request_retries_total', { target: 'kaleyra', operation: 'getRoom' }), 1)
+})
+
+t.test('the teleconsultation lifecycle is counted: created, rooms created, replaced, deleted, compensations', async t => {
+  const faulty = faultyStores(createMemoryStores())
+  const { app } = await setup(t, { stores: faulty.stores })
+  const created = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })
+  const id: string = created.json().roomId
+  const moved = await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { start_date: isoFromNow(2 * HOUR), duration_in_seconds: 600 } })
+  t.equal(moved.statusCode, 204, 'the room was replaced')
+  faulty.failNext('insert')
+  t.equal((await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })).statusCode, 502, 'the record could not be stored')
+  t.equal((await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}` })).statusCode, 204)
+
+  const samples = await scrape(app)
+  t.equal(sampleValue(samples, 'teleconsultations_created_total'), 1)
+  t.equal(sampleValue(samples, 'teleconsultation_rooms_created_total'), 3, 'first room, its replacement, the compensated one')
+  t.equal(sampleValue(samples, 'teleconsultation_rooms_replaced_total'), 1)
+  t.equal(sampleValue(samples, 'teleconsultation_compensations_total'), 1)
+  t.equal(sampleValue(samples, 'teleconsultation_rooms_deleted_total'), 3, 'the replaced room, the compensated one, the deleted teleconsultation\'s')
+})
+
+t.test('every app has its own registry: apps built side by side do not share counts', async t => {
+  const first = await setup(t)
+  const second = await setup(t, { emulator: first.emulator })
+  await first.app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
+  t.equal(sampleValue(await scrape(first.app), 'teleconsultations_created_total'), 1)
+  t.equal(sampleValue(await scrape(second.app), 'teleconsultations_created_total'), 0)
+  t.equal(sampleValue(await scrape(second.app), 'http_request_duration_seconds_count', { route: '/teleconsultation' }), 0)
+})
