@@ -3,9 +3,10 @@ import type { AppConfig } from '../config/index.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import type { CallerContext, IdentityProvider } from '../identity/types.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
-import { BadRequestError, ConflictError, NotFoundError } from '../platform/errors.js'
+import { BadRequestError, ConflictError } from '../platform/errors.js'
 import { StoreConflictError } from '../store/errors.js'
 import type { StoredParticipant, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore } from '../store/types.js'
+import { notFound } from './access.js'
 import { createKeyedMutex } from './mutex.js'
 import { createParticipantOps, participantsKey, roomSetupKey, storedToInput, toStored, type PreparedParticipant } from './participants.js'
 import type { RoomReaper } from './reaper.js'
@@ -14,6 +15,7 @@ import {
   assertUniqueIds, isFrozen, normalizeParticipant, normalizeParticipants, resolveSchedule,
   type RawParticipant, type RawParticipants, type Schedule, type ScheduleInput
 } from './rules.js'
+import { createUploadsCleanup } from './uploads.js'
 import { createTeleconsultationView } from './view.js'
 
 export interface CreateTeleconsultationInput extends ScheduleInput {
@@ -37,10 +39,6 @@ export interface TeleconsultationServiceDeps {
 }
 
 const CONFLICT_RETRIES = 3
-
-export function notFound (id: string): Error {
-  return new NotFoundError(`Room with id ${id} not found on CRUD`)
-}
 
 export type TeleconsultationService = ReturnType<typeof createTeleconsultationService>
 
@@ -216,6 +214,8 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
       })
     },
 
-    view: createTeleconsultationView({ ...deps, now })
+    view: createTeleconsultationView({ ...deps, now }),
+
+    deleteUploads: createUploadsCleanup(deps)
   }
 }
