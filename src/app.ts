@@ -17,6 +17,7 @@ import type { Stores } from './store/types.js'
 import type { UpstreamObserver } from './upstream/http.js'
 import { createRoomReaper, type ReaperOptions, type RoomReaper } from './teleconsultations/reaper.js'
 import { teleconsultationRoutes } from './teleconsultations/routes.js'
+import { credentialsRoutes } from './credentials/routes.js'
 import { createTeleconsultationService, type TeleconsultationService } from './teleconsultations/service.js'
 
 declare module 'fastify' {
@@ -100,6 +101,7 @@ export async function buildApp (config: AppConfig, overrides: AppOverrides = {})
   const prefix = env.SERVICE_PREFIX === '/' ? '' : env.SERVICE_PREFIX.replace(/\/+$/, '')
   await app.register(async (api) => {
     await api.register(teleconsultationRoutes)
+    await api.register(credentialsRoutes)
   }, { prefix })
 
   return app
