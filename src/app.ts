@@ -18,6 +18,7 @@ import type { UpstreamObserver } from './upstream/http.js'
 import { createRoomReaper, type ReaperOptions, type RoomReaper } from './teleconsultations/reaper.js'
 import { teleconsultationRoutes } from './teleconsultations/routes.js'
 import { credentialsRoutes } from './credentials/routes.js'
+import { settingsRoutes } from './settings/routes.js'
 import { createTeleconsultationService, type TeleconsultationService } from './teleconsultations/service.js'
 
 declare module 'fastify' {
@@ -102,6 +103,7 @@ export async function buildApp (config: AppConfig, overrides: AppOverrides = {})
   await app.register(async (api) => {
     await api.register(teleconsultationRoutes)
     await api.register(credentialsRoutes)
+    await api.register(settingsRoutes)
   }, { prefix })
 
   return app

@@ -12,7 +12,8 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
       info: { title: 'Teleconsultation Service Backend', description: pkg.description, version: pkg.version },
       tags: [
         { name: 'Teleconsultations', description: 'Schedule, update, join and delete teleconsultations' },
-        { name: 'Credentials', description: 'Kaleyra SDK access tokens for mobile apps' }
+        { name: 'Credentials', description: 'Kaleyra SDK access tokens for mobile apps' },
+        { name: 'Settings', description: 'Company virtual backgrounds' }
       ]
     },
     hideUntagged: true
