@@ -19,6 +19,7 @@ import { createRoomReaper, type ReaperOptions, type RoomReaper } from './telecon
 import { teleconsultationRoutes } from './teleconsultations/routes.js'
 import { credentialsRoutes } from './credentials/routes.js'
 import { settingsRoutes } from './settings/routes.js'
+import { transcriptionRoutes } from './transcription/routes.js'
 import { createTeleconsultationService, type TeleconsultationService } from './teleconsultations/service.js'
 
 declare module 'fastify' {
@@ -104,6 +105,7 @@ export async function buildApp (config: AppConfig, overrides: AppOverrides = {})
     await api.register(teleconsultationRoutes)
     await api.register(credentialsRoutes)
     await api.register(settingsRoutes)
+    await api.register(transcriptionRoutes)
   }, { prefix })
 
   return app

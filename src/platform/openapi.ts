@@ -13,7 +13,8 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'Teleconsultations', description: 'Schedule, update, join and delete teleconsultations' },
         { name: 'Credentials', description: 'Kaleyra SDK access tokens for mobile apps' },
-        { name: 'Settings', description: 'Company virtual backgrounds' }
+        { name: 'Settings', description: 'Company virtual backgrounds' },
+        { name: 'Transcriptions', description: 'Transcriptions of recorded calls' }
       ]
     },
     hideUntagged: true
