@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Dispatcher } from 'undici'
 import type { AppConfig } from './config/index.js'
 import { createKaleyraClient, type KaleyraClient } from './kaleyra/client.js'
+import { createAuthServiceIdentityProvider } from './identity/auth-service-provider.js'
 import { createCallerContextReader } from './identity/caller.js'
 import { createHeaderIdentityProvider } from './identity/header-provider.js'
 import { createKaleyraUsers, type KaleyraUsers } from './identity/kaleyra-users.js'
@@ -79,7 +80,15 @@ export async function buildApp (config: AppConfig, overrides: AppOverrides = {})
     observer: overrides.upstreamObserver
   })
   const stores = overrides.stores ?? createMemoryStores()
-  const identity = overrides.identity ?? createHeaderIdentityProvider()
+  const identity = overrides.identity ?? (env.AUTH_SERVICE !== undefined
+    ? createAuthServiceIdentityProvider({
+      authService: env.AUTH_SERVICE,
+      timeoutMs: env.IDENTITY_TIMEOUT_MS,
+      customIdEndpoint: env.CUSTOM_ID_USERS_API_ENDPOINT,
+      customUserId: config.service.customUserId,
+      observer: overrides.upstreamObserver
+    })
+    : createHeaderIdentityProvider())
   const kaleyraUsers = createKaleyraUsers({ kaleyra, userMap: stores.userMap })
   const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: app.log }, overrides.reaper)
   const teleconsultations = createTeleconsultationService({

@@ -15,7 +15,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       summary: 'Create a teleconsultation',
       description: 'Stores the teleconsultation and, when every participant is known, creates its Kaleyra room.',
       body: CreateBodySchema,
-      response: { 201: CreatedSchema, 400: errors.badRequest, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+      response: { 201: CreatedSchema, 400: errors.badRequest, 401: errors.credentialsRefused, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
     }
   }, async (request, reply) => {
     const roomId = await teleconsultations.create(request.body, callerContext(request))
@@ -29,7 +29,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       description: 'Changes participants and/or dates. A change affecting an existing Kaleyra room replaces the room (new links). Refused once the teleconsultation is frozen.',
       params: IdParamsSchema,
       body: UpdateBodySchema,
-      response: { 204: NoContent, 400: errors.badRequest, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+      response: { 204: NoContent, 400: errors.badRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
     }
   }, async (request, reply) => {
     await teleconsultations.update(request.params.id, request.body, callerContext(request))
@@ -44,7 +44,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       deprecated: true,
       params: IdParamsSchema,
       body: ParticipantDataSchema,
-      response: { 201: NoContent, 400: errors.badRequest, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+      response: { 201: NoContent, 400: errors.badRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
     }
   }, async (request, reply) => {
     await teleconsultations.addParticipant(request.params.id, request.body, callerContext(request))
