@@ -7,7 +7,10 @@ const entry = buildIfStale()
 const demoDefaults = {
   USERID_HEADER_KEY: 'miauserid',
   GROUPS_HEADER_KEY: 'miausergroups',
-  WAIT_BEFORE_SERVER_CLOSE_SEC: '0'
+  WAIT_BEFORE_SERVER_CLOSE_SEC: '0',
+  // So that every route can be tried: uploads cleanup and recorded rooms with transcriptions.
+  TELECONSULTATION_DELETE_UPLOADS: 'true',
+  DEFAULT_RECORDING_TYPE: 'automatic'
 }
 for (const [key, value] of Object.entries(demoDefaults)) process.env[key] ??= value
 // The demo always runs on the embedded parts: no real Kaleyra, CRUD Service or identity service.

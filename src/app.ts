@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici'
 import type { AppConfig } from './config/index.js'
 import { crudBaseUrl } from './config/env.js'
 import { createKaleyraClient, type KaleyraClient } from './kaleyra/client.js'
+import { createAuthServiceIdentityProvider } from './identity/auth-service-provider.js'
 import { createCallerContextReader } from './identity/caller.js'
 import { createHeaderIdentityProvider } from './identity/header-provider.js'
 import { createKaleyraUsers, type KaleyraUsers } from './identity/kaleyra-users.js'
@@ -22,6 +23,9 @@ import type { Stores } from './store/types.js'
 import type { UpstreamObserver } from './upstream/http.js'
 import { createRoomReaper, type ReaperOptions, type RoomReaper } from './teleconsultations/reaper.js'
 import { teleconsultationRoutes } from './teleconsultations/routes.js'
+import { credentialsRoutes } from './credentials/routes.js'
+import { settingsRoutes } from './settings/routes.js'
+import { transcriptionRoutes } from './transcription/routes.js'
 import { createTeleconsultationService, type TeleconsultationService } from './teleconsultations/service.js'
 
 declare module 'fastify' {
@@ -88,7 +92,15 @@ export async function buildApp (config: AppConfig, given: AppOverrides = {}): Pr
     observer: overrides.upstreamObserver
   })
   const stores = overrides.stores ?? createStores(config, app.log, overrides)
-  const identity = overrides.identity ?? createHeaderIdentityProvider()
+  const identity = overrides.identity ?? (env.AUTH_SERVICE !== undefined
+    ? createAuthServiceIdentityProvider({
+      authService: env.AUTH_SERVICE,
+      timeoutMs: env.IDENTITY_TIMEOUT_MS,
+      customIdEndpoint: env.CUSTOM_ID_USERS_API_ENDPOINT,
+      customUserId: config.service.customUserId,
+      observer: overrides.upstreamObserver
+    })
+    : createHeaderIdentityProvider())
   const kaleyraUsers = createKaleyraUsers({ kaleyra, userMap: stores.userMap })
   const events = metrics.teleconsultations
   const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: app.log, events }, overrides.reaper)
@@ -125,6 +137,9 @@ export async function buildApp (config: AppConfig, given: AppOverrides = {}): Pr
   const prefix = env.SERVICE_PREFIX === '/' ? '' : env.SERVICE_PREFIX.replace(/\/+$/, '')
   await app.register(async (api) => {
     await api.register(teleconsultationRoutes)
+    await api.register(credentialsRoutes)
+    await api.register(settingsRoutes)
+    await api.register(transcriptionRoutes)
   }, { prefix })
 
   return app

@@ -36,6 +36,8 @@ export function demoHelp (serviceUrl: string, emulatorUrl: string, env: Env): st
     '',
     'Then fetch the doctor\'s link (replace <roomId> with the id printed above) and open accessLinkURL:',
     `  curl -s ${serviceUrl}/teleconsultation/<roomId> -H '${user}: doctor-1' -H '${groups}: doctor'`,
+    '',
+    'Uploads cleanup, SDK credentials, virtual backgrounds and transcriptions: see the walk-through in docs/api.md.',
     ''
   ].join('\n')
 }

@@ -1,12 +1,15 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { UpstreamError } from '../upstream/errors.js'
 import { HttpUpstream, type JsonResponse, type UpstreamObserver, type UpstreamRequest, type UpstreamResponse } from '../upstream/http.js'
+import { multipartFileBody } from '../upstream/multipart.js'
 import { KaleyraFormatError, KaleyraRejectedError, kaleyraStatusError } from './errors.js'
 import {
   paths, parseCompany, parseErrorName, parseRoom, parseRoomList, parseSdkCredentials, parseSessionList,
-  parseUploadList, parseUserId,
+  parseUploadList, parseUserId, parseVirtualBackground, parseVirtualBackgroundList, VIRTUAL_BACKGROUND_FIELD,
   type Company, type CreateRoomRequest, type KaleyraRole, type KaleyraRoom, type KaleyraSession, type KaleyraUpload,
-  type Page, type SdkCredentials
+  type Page, type SdkCredentials, type VirtualBackground
 } from './wire.js'
 
 export interface KaleyraClientOptions {
@@ -24,6 +27,25 @@ export type KaleyraClient = ReturnType<typeof createKaleyraClient>
 
 /** Whether Kaleyra can be used right now, and if not, why (for the readiness probe; never secret). */
 export type KaleyraReachability = { reachable: true } | { reachable: false, reason: string }
+
+/** A file to send as a company virtual background; `content` is read once, as it is sent. */
+export interface BackgroundUpload {
+  filename: string
+  contentType: string
+  content: AsyncIterable<Uint8Array>
+}
+
+/** A transcription being downloaded: the caller must consume or destroy `body`. */
+export interface TranscriptionDownload {
+  /** From content-length; null when Kaleyra streams without announcing a size. */
+  length: number | null
+  body: Readable
+}
+
+function contentLength (headers: IncomingHttpHeaders): number | null {
+  const value = Number(headers['content-length'])
+  return Number.isSafeInteger(value) && value >= 0 ? value : null
+}
 
 export function normalizeKaleyraBaseUrl (baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '').replace(/\/v2$/, '')
@@ -140,7 +162,30 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
       const res = await call({
         operation: 'updateCompany', method: 'PUT', path: paths.company(), json: { background_alias: backgroundAlias }, retry: true
       }, [200])
-      return parseCompany(res.data, 'updateCompany')
+      return await this.withBackgroundDetails(parseCompany(res.data, 'updateCompany'))
+    },
+
+    /** Kaleyra may name the default background by alias only; its url and date are in the background list. */
+    async withBackgroundDetails (company: Company): Promise<Company> {
+      const bg = company.defaultBackground
+      if (bg === null || (bg.url !== null && bg.creationDate !== null)) return company
+      const found = (await this.listVirtualBackgrounds()).find(b => b.alias === bg.alias)
+      if (found === undefined) return company
+      return { ...company, defaultBackground: { alias: bg.alias, url: found.url, creationDate: found.creationDate } }
+    },
+
+    async listVirtualBackgrounds (): Promise<VirtualBackground[]> {
+      const res = await call({ operation: 'listVirtualBackgrounds', method: 'GET', path: paths.virtualBackgrounds() }, [200])
+      return parseVirtualBackgroundList(res.data)
+    },
+
+    /** Streams the file to Kaleyra as it arrives. Never retried: the content can be read only once. */
+    async uploadVirtualBackground (file: BackgroundUpload): Promise<VirtualBackground> {
+      const { contentType, body } = multipartFileBody({ field: VIRTUAL_BACKGROUND_FIELD, ...file })
+      const res = await call({
+        operation: 'uploadVirtualBackground', method: 'POST', path: paths.virtualBackground(), body, headers: { 'content-type': contentType }, retry: false
+      })
+      return parseVirtualBackground(res.data)
     },
 
     async listSessions (roomId: string): Promise<KaleyraSession[]> {
@@ -168,9 +213,14 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
       return { reachable: true }
     },
 
-    /** Raw access for streamed calls (uploads, transcriptions): the caller owns the body. */
-    async stream (req: UpstreamRequest): Promise<UpstreamResponse> {
-      return await http.request(req)
+    /** The transcription of a session, unread; null when Kaleyra has none (yet). */
+    async openTranscription (sessionId: string): Promise<TranscriptionDownload | null> {
+      const req: UpstreamRequest = { operation: 'getTranscription', method: 'GET', path: paths.transcription(sessionId) }
+      const res = await http.request(req)
+      if (res.statusCode === 200) return { length: contentLength(res.headers), body: res.body }
+      await res.body.dump()
+      if (res.statusCode === 404) return null
+      return fail(req, { statusCode: res.statusCode, headers: res.headers, data: undefined, attempt: res.attempt })
     },
 
     async close (): Promise<void> {

@@ -86,6 +86,7 @@ export const paths = {
   sdkCredentials: () => '/v2/sdk/credentials',
   company: () => '/v2/company',
   virtualBackground: () => '/v2/company/virtual-background',
+  virtualBackgrounds: () => '/v2/company/virtual-backgrounds',
   sessions: () => '/v2/sessions',
   transcription: (sessionId: string) => `/v2/sessions/${encodeURIComponent(sessionId)}/transcription`
 }
@@ -176,6 +177,11 @@ const BackgroundResponseSchema = Type.Union([
   BackgroundSchema
 ])
 
+const BackgroundListResponseSchema = Type.Union([
+  Type.Object({ virtual_backgrounds: Type.Array(BackgroundSchema) }),
+  Type.Array(BackgroundSchema)
+])
+
 const CompanyBodySchema = Type.Object({
   name: Type.String(),
   default_language: Type.Optional(Nullable(Type.String())),
@@ -194,6 +200,7 @@ const compiled = {
   sessionList: TypeCompiler.Compile(SessionListResponseSchema),
   sdkCredentials: TypeCompiler.Compile(SdkCredentialsResponseSchema),
   background: TypeCompiler.Compile(BackgroundResponseSchema),
+  backgroundList: TypeCompiler.Compile(BackgroundListResponseSchema),
   company: TypeCompiler.Compile(CompanyResponseSchema)
 }
 
@@ -307,6 +314,11 @@ function toBackground (body: Static<typeof BackgroundSchema>, operation: string)
 export function parseVirtualBackground (body: unknown): VirtualBackground {
   const parsed = check(compiled.background, body, 'uploadVirtualBackground')
   return toBackground('virtual_background' in parsed ? parsed.virtual_background : parsed, 'uploadVirtualBackground')
+}
+
+export function parseVirtualBackgroundList (body: unknown): VirtualBackground[] {
+  const parsed = check(compiled.backgroundList, body, 'listVirtualBackgrounds')
+  return (Array.isArray(parsed) ? parsed : parsed.virtual_backgrounds).map(bg => toBackground(bg, 'listVirtualBackgrounds'))
 }
 
 export interface Company {

@@ -11,7 +11,10 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
       openapi: '3.0.3',
       info: { title: 'Teleconsultation Service Backend', description: pkg.description, version: pkg.version },
       tags: [
-        { name: 'Teleconsultations', description: 'Schedule, update, join and delete teleconsultations' }
+        { name: 'Teleconsultations', description: 'Schedule, update, join and delete teleconsultations' },
+        { name: 'Credentials', description: 'Kaleyra SDK access tokens for mobile apps' },
+        { name: 'Settings', description: 'Company virtual backgrounds' },
+        { name: 'Transcriptions', description: 'Transcriptions of recorded calls' }
       ]
     },
     hideUntagged: true

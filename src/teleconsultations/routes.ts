@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import {
-  CreateBodySchema, CreatedSchema, errors, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, ViewQuerySchema, ViewSchema
+  CreateBodySchema, CreatedSchema, errors, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, UploadsDeletedSchema,
+  ViewQuerySchema, ViewSchema
 } from './schemas.js'
 
 const tags = ['Teleconsultations']
@@ -14,7 +15,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       summary: 'Create a teleconsultation',
       description: 'Stores the teleconsultation and, when every participant is known, creates its Kaleyra room.',
       body: CreateBodySchema,
-      response: { 201: CreatedSchema, 400: errors.badRequest, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+      response: { 201: CreatedSchema, 400: errors.badRequest, 401: errors.credentialsRefused, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
     }
   }, async (request, reply) => {
     const roomId = await teleconsultations.create(request.body, callerContext(request))
@@ -28,7 +29,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       description: 'Changes participants and/or dates. A change affecting an existing Kaleyra room replaces the room (new links). Refused once the teleconsultation is frozen.',
       params: IdParamsSchema,
       body: UpdateBodySchema,
-      response: { 204: NoContent, 400: errors.badRequest, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+      response: { 204: NoContent, 400: errors.badRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
     }
   }, async (request, reply) => {
     await teleconsultations.update(request.params.id, request.body, callerContext(request))
@@ -43,7 +44,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       deprecated: true,
       params: IdParamsSchema,
       body: ParticipantDataSchema,
-      response: { 201: NoContent, 400: errors.badRequest, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+      response: { 201: NoContent, 400: errors.badRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
     }
   }, async (request, reply) => {
     await teleconsultations.addParticipant(request.params.id, request.body, callerContext(request))
@@ -74,5 +75,19 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
   }, async (request, reply) => {
     await teleconsultations.remove(request.params.id, callerContext(request))
     return reply.code(204).send()
+  })
+
+  fastify.delete('/teleconsultation/:id/uploads', {
+    schema: {
+      tags,
+      summary: 'Delete the files shared during the call',
+      description: 'With TELECONSULTATION_DELETE_UPLOADS=true, deletes every file uploaded in the Kaleyra room (participants only); a partial failure still answers 200 with deleted < total. Disabled, it does nothing and answers 204.',
+      params: IdParamsSchema,
+      response: { 200: UploadsDeletedSchema, 204: NoContent, 400: errors.badRequest, 401: errors.unauthorized, 404: errors.notFound, 502: errors[502], 504: errors[504] }
+    }
+  }, async (request, reply) => {
+    const result = await teleconsultations.deleteUploads(request.params.id, callerContext(request))
+    if (result === null) return reply.code(204).send()
+    return result
   })
 }

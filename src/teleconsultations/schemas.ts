@@ -92,9 +92,15 @@ export const ViewSchema = Type.Object({
 
 export const CreatedSchema = Type.Object({ roomId: Type.String({ description: 'Teleconsultation id' }) }, { examples: [{ roomId: '65a1f0c2e4b0a1b2c3d4e5f6' }] })
 
+export const UploadsDeletedSchema = Type.Object({
+  total: Type.Integer({ minimum: 0, description: 'Files shared in the room' }),
+  deleted: Type.Integer({ minimum: 0, description: 'Files deleted; less than total when some could not be (repeat the request later)' })
+}, { examples: [{ total: 2, deleted: 2 }] })
+
 export const errors = {
   badRequest: errorResponse('Invalid request', 'Failed POST /teleconsultation: no plus user in room'),
   unauthorized: errorResponse('The caller is not a participant', 'Unauthorized user'),
+  credentialsRefused: errorResponse('Identity-provider mode: the identity service refused the caller\'s credentials', 'Unauthorized user'),
   notFound: errorResponse('No such teleconsultation', 'Room with id 65a1f0c2e4b0a1b2c3d4e5f6 not found on CRUD'),
   conflict: errorResponse('The teleconsultation can no longer be modified', 'Failed PATCH /teleconsultation/65a1f0c2e4b0a1b2c3d4e5f6: teleconsultation can no longer be modified'),
   tooLarge: errorResponse('Body too large', 'Request body is too large'),

@@ -3,10 +3,11 @@ import type { AppConfig } from '../config/index.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import type { CallerContext, IdentityProvider } from '../identity/types.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
-import { BadRequestError, ConflictError, NotFoundError } from '../platform/errors.js'
+import { BadRequestError, ConflictError } from '../platform/errors.js'
 import { StoreConflictError, StoreNotFoundError } from '../store/errors.js'
 import { isUpstreamError } from '../upstream/errors.js'
 import type { StoredParticipant, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore } from '../store/types.js'
+import { notFound } from './access.js'
 import type { TeleconsultationEvents } from './events.js'
 import { createKeyedMutex } from './mutex.js'
 import { createParticipantOps, participantsKey, roomSetupKey, storedToInput, toStored, type PreparedParticipant } from './participants.js'
@@ -16,6 +17,7 @@ import {
   assertUniqueIds, isFrozen, normalizeParticipant, normalizeParticipants, resolveSchedule,
   type RawParticipant, type RawParticipants, type Schedule, type ScheduleInput
 } from './rules.js'
+import { createUploadsCleanup } from './uploads.js'
 import { createTeleconsultationView } from './view.js'
 
 export interface CreateTeleconsultationInput extends ScheduleInput {
@@ -40,10 +42,6 @@ export interface TeleconsultationServiceDeps {
 }
 
 const CONFLICT_RETRIES = 3
-
-export function notFound (id: string): Error {
-  return new NotFoundError(`Room with id ${id} not found on CRUD`)
-}
 
 export type TeleconsultationService = ReturnType<typeof createTeleconsultationService>
 
@@ -227,6 +225,8 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
       })
     },
 
-    view: createTeleconsultationView({ ...deps, now })
+    view: createTeleconsultationView({ ...deps, now }),
+
+    deleteUploads: createUploadsCleanup(deps)
   }
 }

@@ -3,8 +3,8 @@ import type { AppConfig } from '../config/index.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import { decorateLink, type KaleyraRoom } from '../kaleyra/wire.js'
 import type { CallerContext } from '../identity/types.js'
-import { NotFoundError, UnauthorizedError } from '../platform/errors.js'
 import type { TeleconsultationStore } from '../store/types.js'
+import { loadForParticipant } from './access.js'
 import { ROOM_MARKER_PREFIX } from './rooms.js'
 import { isFrozen } from './rules.js'
 
@@ -65,10 +65,7 @@ export function createTeleconsultationView (deps: {
   }
 
   return async function view (id: string, ctx: CallerContext, opts: ViewOptions): Promise<TeleconsultationView> {
-    const record = await deps.store.get(id)
-    if (record === null) throw new NotFoundError(`Room with id ${id} not found on CRUD`)
-    const me = ctx.callerId === null ? undefined : record.participants.find(p => p.userId === ctx.callerId)
-    if (me === undefined) throw new UnauthorizedError()
+    const { record, me } = await loadForParticipant(deps.store, id, ctx)
 
     let accessLinkURL: string | null = null
     if (me.accessLinkURL !== null && isFrozen(record, deps.now(), env.IMMUTABLE_PERIOD_MS)) {

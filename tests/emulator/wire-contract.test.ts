@@ -1,10 +1,9 @@
 // The service's own Kaleyra client (src/kaleyra) against the emulator: every answer the emulator
 // gives must parse with wire.ts, and every request the client sends must be accepted.
 import t from 'tap'
-import { FormData } from 'undici'
 import { createKaleyraClient } from '../../src/kaleyra/client.js'
 import { KaleyraRejectedError } from '../../src/kaleyra/errors.js'
-import { TOOL_NAMES, paths, parseVirtualBackground, type Tools } from '../../src/kaleyra/wire.js'
+import { TOOL_NAMES, paths, type Tools } from '../../src/kaleyra/wire.js'
 import { UpstreamError } from '../../src/upstream/errors.js'
 import { startKaleyraEmulator } from '../../src/emulator/index.js'
 
@@ -51,19 +50,22 @@ t.test('the Kaleyra client works end to end against the emulator', async t => {
   const session = emu.addSession(room.roomId, { transcription: { segments: [] } })
   const sessions = await client.listSessions(room.roomId)
   t.same(sessions.map(s => s.sessionId), [session])
-  const transcription = await client.stream({ operation: 'getTranscription', method: 'GET', path: paths.transcription(session) })
-  t.equal(transcription.statusCode, 200)
-  t.same(await transcription.body.json(), { segments: [] })
+  const transcription = await client.openTranscription(session)
+  t.equal(transcription?.length, Buffer.byteLength(JSON.stringify({ segments: [] })))
+  t.same(JSON.parse(Buffer.concat(await transcription?.body.toArray() ?? []).toString()), { segments: [] })
+  t.equal(await client.openTranscription(emu.addSession(room.roomId)), null, 'no transcription yet')
 
   const credentials = await client.createSdkCredentials('pat', 3600)
   t.equal(credentials.userId, 'pat')
   t.equal(credentials.accessToken.split('.').length, 3)
 
-  const form = new FormData()
-  form.append('virtual_background', new Blob([Buffer.from([0xff, 0xd8, 0xff, 0xdb, 0])], { type: 'image/jpeg' }), 'bg.jpg')
-  const uploaded = await client.stream({ operation: 'uploadVirtualBackground', method: 'POST', path: paths.virtualBackground(), body: form })
-  t.equal(uploaded.statusCode, 201)
-  const background = parseVirtualBackground(await uploaded.body.json())
+  async function * jpeg (): AsyncGenerator<Buffer> {
+    yield Buffer.from([0xff, 0xd8])
+    yield Buffer.from([0xff, 0xdb, 0])
+  }
+  const background = await client.uploadVirtualBackground({ filename: 'bg "1".jpg', contentType: 'image/jpeg', content: jpeg() })
+  t.match(background, { alias: /^[0-9a-f]{32}$/, url: `${emu.url}/backgrounds/${background.alias}.jpg` })
+  t.same(await client.listVirtualBackgrounds(), [background])
   const company = await client.updateCompany(background.alias)
   t.same(company.defaultBackground, background)
   t.match(await client.getCompany(), { name: 'Emulated Company', defaultLanguage: 'en', defaultBackground: background })

@@ -82,12 +82,18 @@ t.test('timeouts and resets are typed upstream errors', async t => {
   t.match(reset, { name: 'UpstreamError', failure: 'network' })
 })
 
-t.test('older documented shapes are understood; anything else is a format error', async t => {
+/** A client whose calls reach an undici MockAgent for https://api.example.bandyer.com. */
+function mockedKaleyra (t: { teardown: (fn: () => unknown) => void }) {
   const agent = new MockAgent()
   agent.disableNetConnect()
   t.teardown(() => agent.close())
   const origin = agent.get('https://api.example.bandyer.com')
   const client = createKaleyraClient({ baseUrl: 'https://api.example.bandyer.com/v2', apiKey: 'k', timeoutMs: 1000, dispatcher: agent })
+  return { agent, origin, client }
+}
+
+t.test('older documented shapes are understood; anything else is a format error', async t => {
+  const { agent, origin, client } = mockedKaleyra(t)
 
   origin.intercept({ path: '/v2/rooms', method: 'POST', headers: { apikey: 'k' } })
     .reply(200, { room: { room_id: 'room_v1', user_urls: [{ user: 'a', url: 'https://sandbox.bandyer.com/eu/direct-rest-call-handler/x' }] } })
@@ -108,6 +114,26 @@ t.test('older documented shapes are understood; anything else is a format error'
 
   origin.intercept({ path: '/v2/rooms/r1', method: 'GET' }).reply(200, { room_id: 42 })
   t.ok((await client.getRoom('r1').catch(e => e)) instanceof KaleyraFormatError)
+  agent.assertNoPendingInterceptors()
+})
+
+t.test('a default background given by alias only is completed from the background list', async t => {
+  const { agent, origin, client } = mockedKaleyra(t)
+  const company = { name: 'Acme', default_language: 'it', default_background: 'bg1', end_call_redirect_url: '', user_details_provider_url: '', end_call_redirect_timeout_ms: 5000 }
+  const listed = { background_alias: 'bg1', url: 'https://cdn.example/bg1.jpg', creation_date: '2030-01-01T00:00:00.000Z' }
+
+  origin.intercept({ path: '/v2/company', method: 'PUT', body: JSON.stringify({ background_alias: 'bg1' }) }).reply(200, { company })
+  origin.intercept({ path: '/v2/company/virtual-backgrounds', method: 'GET' }).reply(200, [listed])
+  const updated = await client.updateCompany('bg1')
+  t.same(updated.defaultBackground, { alias: 'bg1', url: 'https://cdn.example/bg1.jpg', creationDate: '2030-01-01T00:00:00.000Z' })
+  t.equal(updated.name, 'Acme')
+
+  origin.intercept({ path: '/v2/company', method: 'PUT' }).reply(200, company)
+  origin.intercept({ path: '/v2/company/virtual-backgrounds', method: 'GET' }).reply(200, { virtual_backgrounds: [] })
+  t.same((await client.updateCompany('bg1')).defaultBackground, { alias: 'bg1', url: null, creationDate: null }, 'an alias missing from the list stays an alias')
+
+  origin.intercept({ path: '/v2/company/virtual-backgrounds', method: 'GET' }).reply(200, { virtual_backgrounds: [{ url: 'x' }] })
+  t.ok((await client.listVirtualBackgrounds().catch(e => e)) instanceof KaleyraFormatError)
   agent.assertNoPendingInterceptors()
 })
 

@@ -87,7 +87,7 @@ export function registerCompanyRoutes (app: FastifyInstance, state: EmulatorStat
     return backgroundBody(state, bg)
   })
 
-  app.get(`${paths.company()}/virtual-backgrounds`, async () => ({
+  app.get(paths.virtualBackgrounds(), async () => ({
     virtual_backgrounds: [...state.backgrounds.values()].map(bg => backgroundBody(state, bg))
   }))
 }

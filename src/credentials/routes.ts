@@ -1,0 +1,29 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { CredentialsBodySchema, CredentialsSchema, DEFAULT_EXPIRES_IN_SECONDS, errors } from './schemas.js'
+import { createCredentialsService } from './service.js'
+
+export const credentialsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { callerContext } = fastify
+  const credentials = createCredentialsService({
+    config: fastify.config,
+    kaleyra: fastify.kaleyra,
+    users: fastify.kaleyraUsers,
+    userMap: fastify.stores.userMap,
+    identity: fastify.identity
+  })
+
+  fastify.post('/credentials', {
+    // Mobile SDK clients may post without any body: it means "the default expiry".
+    preValidation: async (request) => { request.body ??= {} },
+    schema: {
+      tags: ['Credentials'],
+      summary: 'Get a Kaleyra SDK access token for the caller',
+      description: 'For the Kaleyra Video mobile SDKs. The caller comes from the request headers; their Kaleyra user (and user-id map row) is created on first use, with the role given by their groups.',
+      body: CredentialsBodySchema,
+      response: { 201: CredentialsSchema, 400: errors.badRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+    }
+  }, async (request, reply) => {
+    const access = await credentials.issue(callerContext(request), request.body.expiresIn ?? DEFAULT_EXPIRES_IN_SECONDS)
+    return reply.code(201).send(access)
+  })
+}

@@ -1,0 +1,37 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS } from '../kaleyra/wire.js'
+import { errorResponse, upstreamErrors } from '../platform/schemas.js'
+
+export const DEFAULT_EXPIRES_IN_SECONDS = 3600
+
+export const CredentialsBodySchema = Type.Object({
+  expiresIn: Type.Optional(Type.Integer({
+    minimum: MIN_TOKEN_EXPIRY_SECONDS,
+    maximum: MAX_TOKEN_EXPIRY_SECONDS,
+    default: DEFAULT_EXPIRES_IN_SECONDS,
+    description: `Seconds until the token expires (${MIN_TOKEN_EXPIRY_SECONDS} to ${MAX_TOKEN_EXPIRY_SECONDS}, default ${DEFAULT_EXPIRES_IN_SECONDS})`,
+    examples: [3600]
+  }))
+}, { description: 'May be omitted entirely', examples: [{ expiresIn: 3600 }] })
+export type CredentialsBody = Static<typeof CredentialsBodySchema>
+
+export const CredentialsSchema = Type.Object({
+  accessToken: Type.String({ description: 'Kaleyra SDK access token (a JWT)' }),
+  expiresAt: Type.String({ description: 'When the token expires (ISO 8601)' }),
+  bandyerUserId: Type.String({ description: 'Kaleyra id of the caller' })
+}, {
+  examples: [{
+    accessToken: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyIjoidGNzLTNmMWQifQ.c2lnbmF0dXJl',
+    expiresAt: '2030-01-10T11:41:19.000Z',
+    bandyerUserId: 'tcs-3f1d9c0b6a2e4f5d8c7b6a5f4e3d2c1b0a9f8e7d'
+  }]
+})
+
+export const errors = {
+  badRequest: errorResponse('Invalid body', 'body.expiresIn must be >= 360'),
+  unauthorized: errorResponse('No authenticated user in the request', 'Unauthorized user'),
+  forbidden: errorResponse('None of the caller\'s groups is listed in the service privileges', 'Failed POST /credentials: none of the user\'s groups is listed in the service privileges'),
+  tooLarge: errorResponse('Body too large', 'Request body is too large'),
+  unsupported: errorResponse('Body is not JSON', 'Unsupported Media Type'),
+  ...upstreamErrors
+}

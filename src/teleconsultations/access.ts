@@ -1,0 +1,16 @@
+import type { CallerContext } from '../identity/types.js'
+import { NotFoundError, UnauthorizedError } from '../platform/errors.js'
+import type { StoredParticipant, TeleconsultationRecord, TeleconsultationStore } from '../store/types.js'
+
+export function notFound (id: string): Error {
+  return new NotFoundError(`Room with id ${id} not found on CRUD`)
+}
+
+/** Routes reserved to participants: the record (404 when missing) and the caller's entry (401 when not in it). */
+export async function loadForParticipant (store: TeleconsultationStore, id: string, ctx: CallerContext): Promise<{ record: TeleconsultationRecord, me: StoredParticipant }> {
+  const record = await store.get(id)
+  if (record === null) throw notFound(id)
+  const me = ctx.callerId === null ? undefined : record.participants.find(p => p.userId === ctx.callerId)
+  if (me === undefined) throw new UnauthorizedError()
+  return { record, me }
+}

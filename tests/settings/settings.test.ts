@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { Readable } from 'node:stream'
+import t from 'tap'
+import { request } from 'undici'
+import { setup, startEmulator } from '../helpers/app.js'
+import { as } from '../helpers/fixtures.js'
+import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
+import { waitFor } from '../helpers/wait.js'
+import { background, BOUNDARY, CLOSING, jpeg, multipart, partHead } from './fixtures/multipart.js'
+
+const MB = 1024 * 1024
+const admin = as('admin-1', ['admin'])
+
+const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex')
+
+async function upload (app: Awaited<ReturnType<typeof setup>>['app'], form: ReturnType<typeof multipart>, headers: Record<string, string> = admin) {
+  return await app.inject({ method: 'POST', url: '/settings/background-image', headers: { ...headers, ...form.headers }, payload: form.payload })
+}
+
+t.test('upload a background, then make it the company default', async t => {
+  const { app, emulator } = await setup(t)
+  const image = jpeg(200_000)
+  const res = await upload(app, multipart({ name: 'note', data: 'a field before the file is fine' }, background(image)))
+  t.equal(res.statusCode, 200)
+  const { virtual_background: bg } = res.json()
+  t.same(Object.keys(bg).sort(), ['background_alias', 'creation_date', 'url'])
+  t.match(bg, { background_alias: /^[0-9a-f]{32}$/, url: `${emulator.url}/backgrounds/${String(bg.background_alias)}.jpg` })
+  const stored = await request(bg.url)
+  t.equal(sha(Buffer.from(await stored.body.arrayBuffer())), sha(image), 'Kaleyra received the exact bytes')
+
+  const update = await app.inject({ method: 'PATCH', url: '/settings/update', headers: admin, payload: { background_alias: bg.background_alias } })
+  t.equal(update.statusCode, 200)
+  t.same(update.json(), {
+    company: {
+      name: 'Emulated Company',
+      default_language: 'en',
+      default_background: { alias: bg.background_alias, url: bg.url, creation_date: bg.creation_date },
+      end_call_redirect_url: '',
+      user_details_provider_url: '',
+      end_call_redirect_timeout_ms: 5000
+    }
+  })
+})
+
+t.test('exactly 10 MB is accepted; 10 MB + 1 byte is a 413 and creates nothing', async t => {
+  const { app, emulator } = await setup(t)
+  const ok = await upload(app, multipart(background(jpeg(10 * MB))))
+  t.equal(ok.statusCode, 200)
+
+  const big = await upload(app, multipart(background(jpeg(10 * MB + 1))))
+  t.equal(big.statusCode, 413)
+  t.same(big.json(), { error: 'Failed POST /settings/background-image: the file is larger than 10 MB' })
+  t.equal(big.headers.connection, 'close', 'the rest of the upload is not read')
+  const listed = await (await request(`${emulator.url}/v2/company/virtual-backgrounds`, { headers: { apikey: emulator.apiKey } })).body.json() as { virtual_backgrounds: unknown[] }
+  t.equal(listed.virtual_backgrounds.length, 1, 'the oversized upload was aborted on the way to Kaleyra')
+})
+
+t.test('multipart edge cases are 4xx with a clear message and upload nothing', async t => {
+  const { app, emulator, logs } = await setup(t)
+  const cases: Array<{ name: string, form: ReturnType<typeof multipart>, status: number, error: RegExp }> = [
+    { name: 'missing field (other name)', form: multipart(background(jpeg(100), 'image/jpeg', 'image')), status: 400, error: /multipart field virtual_background is required/ },
+    { name: 'no file at all', form: multipart({ name: 'virtual_background', data: 'not a file' }), status: 400, error: /multipart field virtual_background is required/ },
+    { name: 'no part at all', form: { payload: Buffer.from(`--${BOUNDARY}--\r\n`), headers: multipart().headers }, status: 400, error: /multipart field virtual_background is required/ },
+    { name: 'declared PNG', form: multipart(background(jpeg(100), 'image/png')), status: 415, error: /must be a JPEG image \(image\/jpeg\), not image\/png/ },
+    { name: 'declared JPEG but PNG bytes', form: multipart(background(Buffer.from('\x89PNG\r\n\x1a\n0000', 'latin1'))), status: 415, error: /is not a JPEG image/ },
+    { name: 'two bytes', form: multipart(background(Buffer.from([0xff, 0xd8]))), status: 415, error: /is not a JPEG image/ },
+    { name: 'empty file', form: multipart(background(Buffer.alloc(0))), status: 400, error: /the virtual_background file is empty/ },
+    {
+      name: 'truncated body',
+      form: { payload: Buffer.concat([Buffer.from(partHead(background(Buffer.alloc(0)))), jpeg(70_000)]), headers: multipart().headers },
+      status: 400,
+      error: /interrupted or is malformed|malformed multipart body/
+    },
+    { name: 'no boundary', form: { payload: Buffer.from('x'), headers: { 'content-type': 'multipart/form-data' } }, status: 400, error: /malformed multipart body/ }
+  ]
+  for (const c of cases) {
+    const res = await upload(app, c.form)
+    t.equal(res.statusCode, c.status, c.name)
+    t.match(res.json().error, c.error, c.name)
+  }
+  const json = await app.inject({ method: 'POST', url: '/settings/background-image', headers: admin, payload: { virtual_background: 'x' } })
+  t.equal(json.statusCode, 415)
+  t.match(json.json().error, /expected multipart\/form-data/)
+  const listed = await (await request(`${emulator.url}/v2/company/virtual-backgrounds`, { headers: { apikey: emulator.apiKey } })).body.json()
+  t.same(listed, { virtual_backgrounds: [] }, 'no background was created')
+  t.same(logs.records().filter(r => Number(r.level) >= 50), [], 'none of them passes for a server or upstream failure')
+})
+
+t.test('the file is streamed to Kaleyra while it is still arriving', async t => {
+  const emulator = await startEmulator(t)
+  const proxy = await startKaleyraProxy(emulator.url)
+  t.teardown(() => proxy.close())
+  const { app } = await setup(t, { emulator, env: { BANDYER_BASE_URL: proxy.url } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as AddressInfo
+  const image = jpeg(6 * MB)
+  const toKaleyra = /^\/v2\/company\/virtual-background$/
+
+  async function * slowClient (): AsyncGenerator<Buffer> {
+    yield Buffer.from(partHead(background(image)))
+    yield image.subarray(0, 3 * MB)
+    // Holding the second half back: Kaleyra must already be receiving the first one.
+    await waitFor('the first half to reach Kaleyra', () => proxy.requestBytes(toKaleyra) > 2 * MB)
+    yield image.subarray(3 * MB)
+    yield Buffer.from(CLOSING)
+  }
+  const res = await request(`http://127.0.0.1:${port}/settings/background-image`, {
+    method: 'POST', headers: { ...admin, ...multipart().headers }, body: Readable.from(slowClient())
+  })
+  t.equal(res.statusCode, 200)
+  const { virtual_background: bg } = await res.body.json() as { virtual_background: { url: string } }
+  t.equal(sha(Buffer.from(await (await request(bg.url.replace(emulator.url, proxy.url))).body.arrayBuffer())), sha(image))
+})
+
+t.test('authentication and SETTINGS_ADMIN_GROUPS', async t => {
+  const { app, emulator } = await setup(t, { env: { SETTINGS_ADMIN_GROUPS: 'admin, it-staff' } })
+  const form = multipart(background(jpeg(100)))
+
+  const anonymous = await upload(app, form, {})
+  t.equal(anonymous.statusCode, 401)
+  t.same(anonymous.json(), { error: 'Unauthorized user' })
+  const outsider = await upload(app, form, as('doctor-1', ['doctor']))
+  t.equal(outsider.statusCode, 403)
+  t.same(outsider.json(), { error: 'Forbidden' })
+  t.equal(emulator.requests().length, 0, 'refused uploads never reach Kaleyra')
+
+  const staff = await upload(app, form, as('it-1', ['doctor', 'it-staff']))
+  t.equal(staff.statusCode, 200)
+  const alias = staff.json().virtual_background.background_alias
+
+  t.equal((await app.inject({ method: 'PATCH', url: '/settings/update', payload: { background_alias: alias } })).statusCode, 401)
+  const forbidden = await app.inject({ method: 'PATCH', url: '/settings/update', headers: as('doctor-1', ['doctor']), payload: { background_alias: alias } })
+  t.equal(forbidden.statusCode, 403)
+  t.same(forbidden.json(), { error: 'Forbidden' })
+  t.equal((await app.inject({ method: 'PATCH', url: '/settings/update', headers: admin, payload: { background_alias: alias } })).statusCode, 200)
+})
+
+t.test('without SETTINGS_ADMIN_GROUPS any authenticated user may change the settings', async t => {
+  const { app } = await setup(t)
+  t.equal((await upload(app, multipart(background(jpeg(100))), as('someone'))).statusCode, 200)
+})
+
+t.test('PATCH /settings/update refuses bad aliases with 400', async t => {
+  const { app, emulator } = await setup(t)
+  const unknown = await app.inject({ method: 'PATCH', url: '/settings/update', headers: admin, payload: { background_alias: '3e4d0683d78be3a884b7a60028644f57' } })
+  t.equal(unknown.statusCode, 400)
+  t.same(unknown.json(), { error: 'Failed PATCH /settings/update: 3e4d0683d78be3a884b7a60028644f57 is not a virtual background of the company' })
+  for (const payload of [{}, { background_alias: '' }, { background_alias: '../company' }, { background_alias: 7 }]) {
+    const res = await app.inject({ method: 'PATCH', url: '/settings/update', headers: admin, payload })
+    t.equal(res.statusCode, 400, JSON.stringify(payload))
+    t.match(res.json().message, /body/)
+  }
+  t.equal(emulator.requests().filter(r => r.method === 'PUT').length, 1, 'invalid bodies never reach Kaleyra')
+})
+
+t.test('Kaleyra failing: 502, or 504 when it does not answer', async t => {
+  const { app, emulator } = await setup(t)
+  const form = multipart(background(jpeg(50_000)))
+  emulator.faults.add({ method: 'POST', path: '/v2/company/virtual-background', kind: 'status', status: 500, times: 1 })
+  const failed = await upload(app, form)
+  t.equal(failed.statusCode, 502)
+  t.same(failed.json(), { error: 'Kaleyra service error' })
+
+  emulator.faults.add({ method: 'POST', path: '/v2/company/virtual-background', kind: 'hang', times: 1 })
+  const slow = await upload(app, form)
+  t.equal(slow.statusCode, 504)
+  t.same(slow.json(), { error: 'Kaleyra service timeout' })
+
+  const uploaded = await upload(app, form)
+  t.equal(uploaded.statusCode, 200, 'the next upload works')
+  const alias = uploaded.json().virtual_background.background_alias
+  emulator.faults.add({ method: 'PUT', path: '/v2/company', kind: 'status', status: 503 })
+  t.equal((await app.inject({ method: 'PATCH', url: '/settings/update', headers: admin, payload: { background_alias: alias } })).statusCode, 502)
+  emulator.faults.clear()
+  emulator.faults.add({ method: 'PUT', path: '/v2/company', kind: 'hang' })
+  t.equal((await app.inject({ method: 'PATCH', url: '/settings/update', headers: admin, payload: { background_alias: alias } })).statusCode, 504)
+
+  emulator.faults.clear()
+  for (let i = 0; i < 9; i++) t.equal((await upload(app, form)).statusCode, 200)
+  const eleventh = await upload(app, form)
+  t.equal(eleventh.statusCode, 400, 'Kaleyra refusing the image (10 per company) is a 400')
+  t.match(eleventh.json().error, /^Failed POST \/settings\/background-image: Kaleyra refused the image \(validation_error\)$/)
+})

@@ -1,0 +1,122 @@
+import t from 'tap'
+import { setup, startEmulator } from '../helpers/app.js'
+import { as, body, doctor } from '../helpers/fixtures.js'
+import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
+
+const ENABLED = { TELECONSULTATION_DELETE_UPLOADS: 'true' }
+
+async function createTeleconsultation (app: Awaited<ReturnType<typeof setup>>['app'], payload = body()): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload })
+  if (res.statusCode !== 201) throw new Error(`create answered ${res.statusCode}: ${res.body}`)
+  return res.json().roomId
+}
+
+t.test('disabled (the default): 204 and nothing is looked up or deleted', async t => {
+  const { app, emulator } = await setup(t)
+  const id = await createTeleconsultation(app)
+  emulator.addUploads(emulator.liveRooms()[0].roomId, 3)
+  const before = emulator.requests().length
+  const res = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('patient-1') })
+  t.equal(res.statusCode, 204)
+  t.equal(res.body, '')
+  t.equal(emulator.requests().length, before, 'no Kaleyra call')
+  t.equal(emulator.uploadsOf(emulator.liveRooms()[0].roomId).length, 3)
+})
+
+t.test('enabled: every upload of the room is deleted, across several pages, and only those', async t => {
+  const { app, emulator } = await setup(t, { env: ENABLED })
+  const id = await createTeleconsultation(app)
+  const other = await createTeleconsultation(app, body({ participants: [doctor('doctor-2'), { userId: 'p2', groups: ['patient'], fullName: 'P 2' }] }))
+  const [room, otherRoom] = emulator.liveRooms()
+  emulator.addUploads(room.roomId, 230)
+  emulator.addUploads(otherRoom.roomId, 4)
+
+  const res = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('doctor-1') })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { total: 230, deleted: 230 })
+  t.equal(emulator.uploadsOf(room.roomId).length, 0)
+  t.equal(emulator.uploadsOf(otherRoom.roomId).length, 4, 'another room keeps its files')
+  const pages = emulator.requests().filter(r => r.method === 'GET' && r.path === '/v2/uploads')
+  t.equal(pages.length, 3, '230 uploads are listed in three pages')
+  t.ok(pages.every(p => p.query.room_id === room.roomId))
+
+  const again = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('patient-1') })
+  t.same(again.json(), { total: 0, deleted: 0 }, 'repeating is harmless')
+  t.ok(other)
+})
+
+t.test('deletions run concurrently, never more than 8 at once', async t => {
+  const emulator = await startEmulator(t)
+  const proxy = await startKaleyraProxy(emulator.url)
+  t.teardown(() => proxy.close())
+  const { app } = await setup(t, { emulator, env: { ...ENABLED, BANDYER_BASE_URL: proxy.url } })
+  const id = await createTeleconsultation(app)
+  emulator.addUploads(emulator.liveRooms()[0].roomId, 40)
+  emulator.faults.add({ method: 'DELETE', path: '/v2/uploads/', kind: 'latency', ms: 30 })
+  const res = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('doctor-1') })
+  t.same(res.json(), { total: 40, deleted: 40 })
+  const concurrent = proxy.maxConcurrent(/^\/v2\/uploads\/upload_/)
+  t.ok(concurrent > 1, `concurrent deletions (${concurrent})`)
+  t.ok(concurrent <= 8, `bounded (${concurrent})`)
+})
+
+t.test('a partial failure still answers 200, with deleted < total', async t => {
+  const { app, emulator } = await setup(t, { env: ENABLED })
+  const id = await createTeleconsultation(app)
+  const roomId = emulator.liveRooms()[0].roomId
+  const [stuck] = emulator.addUploads(roomId, 5)
+  emulator.faults.add({ method: 'DELETE', path: `/v2/uploads/${stuck}`, kind: 'status', status: 503 })
+  const res = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('doctor-1') })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { total: 5, deleted: 4 })
+  t.same(emulator.uploadsOf(roomId), [stuck])
+
+  emulator.faults.clear()
+  const retry = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('doctor-1') })
+  t.same(retry.json(), { total: 1, deleted: 1 }, 'repeating the request later finishes the job')
+})
+
+t.test('participants only; unknown ids are 404; no room means nothing to delete', async t => {
+  const { app, emulator } = await setup(t, { env: ENABLED })
+  const id = await createTeleconsultation(app)
+  emulator.addUploads(emulator.liveRooms()[0].roomId, 2)
+
+  for (const headers of [as('someone-else'), {}]) {
+    const res = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers })
+    t.equal(res.statusCode, 401)
+    t.same(res.json(), { error: 'Unauthorized user' })
+  }
+  t.equal(emulator.uploadsOf(emulator.liveRooms()[0].roomId).length, 2, 'nothing deleted for strangers')
+
+  const missing = await app.inject({ method: 'DELETE', url: '/teleconsultation/0123456789abcdef01234567/uploads', headers: as('doctor-1') })
+  t.equal(missing.statusCode, 404)
+  t.same(missing.json(), { error: 'Room with id 0123456789abcdef01234567 not found on CRUD' })
+
+  const bad = await app.inject({ method: 'DELETE', url: '/teleconsultation/not%20an%20id/uploads', headers: as('doctor-1') })
+  t.equal(bad.statusCode, 400)
+
+  const waiting = await createTeleconsultation(app, body({ participants: [doctor()], number: 2 }))
+  const before = emulator.requests().length
+  const none = await app.inject({ method: 'DELETE', url: `/teleconsultation/${waiting}/uploads`, headers: as('doctor-1') })
+  t.equal(none.statusCode, 200)
+  t.same(none.json(), { total: 0, deleted: 0 })
+  t.equal(emulator.requests().length, before, 'no Kaleyra call without a room')
+})
+
+t.test('Kaleyra failing to list the uploads: 502, or 504 when it does not answer', async t => {
+  const { app, emulator } = await setup(t, { env: ENABLED })
+  const id = await createTeleconsultation(app)
+  emulator.addUploads(emulator.liveRooms()[0].roomId, 2)
+
+  emulator.faults.add({ method: 'GET', path: '/v2/uploads', kind: 'status', status: 500 })
+  const failed = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('doctor-1') })
+  t.equal(failed.statusCode, 502)
+  t.same(failed.json(), { error: 'Kaleyra service error' })
+
+  emulator.faults.clear()
+  emulator.faults.add({ method: 'GET', path: '/v2/uploads', kind: 'hang', times: 1 })
+  const slow = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('doctor-1') })
+  t.equal(slow.statusCode, 504)
+  t.same(slow.json(), { error: 'Kaleyra service timeout' })
+  t.equal(emulator.uploadsOf(emulator.liveRooms()[0].roomId).length, 2, 'nothing deleted when the list failed')
+})
