@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import t from 'tap'
 import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
-import { setup } from '../helpers/app.js'
+import { eachStore, setup } from '../helpers/app.js'
 import { as, body } from '../helpers/fixtures.js'
 
 /** The claims of a token, after checking its HS256 signature with the emulator's api key. */
@@ -12,8 +12,8 @@ function verify (token: string, apiKey: string): { user: string, iat: number, ex
   return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))
 }
 
-t.test('a new caller gets a token, a Kaleyra user with the role of their groups, and a map row', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, 'a new caller gets a token, a Kaleyra user with the role of their groups, and a map row', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   const res = await app.inject({ method: 'POST', url: '/credentials', headers: as('doctor-9', ['doctor']), payload: { expiresIn: 7200 } })
   t.equal(res.statusCode, 201)
   const access = res.json()
@@ -24,15 +24,15 @@ t.test('a new caller gets a token, a Kaleyra user with the role of their groups,
   t.equal(claims.exp - claims.iat, 7200)
   t.equal(new Date(access.expiresAt).getTime(), claims.exp * 1000)
   t.same(emulator.users(), [{ userId: access.bandyerUserId, role: 'plus' }])
-  t.match(await stores.userMap.find('doctor-9'), { receivedUserId: 'doctor-9', bandyerId: access.bandyerUserId, role: 'plus', groups: ['doctor'] })
+  t.match(await stores.userMap.find('doctor-9'), { receivedUserId: 'doctor-9', bandyerId: access.bandyerUserId, groups: ['doctor'] })
 
   const patient = await app.inject({ method: 'POST', url: '/credentials', headers: as('patient-9', ['patient', 'other']), payload: {} })
   t.equal(patient.statusCode, 201)
   t.match(emulator.users(), [{ role: 'plus' }, { userId: kaleyraUserIdFor('patient-9'), role: 'basic' }])
 })
 
-t.test('expiresIn defaults to 3600, even without any body', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'expiresIn defaults to 3600, even without any body', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   for (const payload of [undefined, {}]) {
     const res = await app.inject({ method: 'POST', url: '/credentials', headers: as('doctor-1', ['doctor']), ...(payload === undefined ? {} : { payload }) })
     t.equal(res.statusCode, 201)
@@ -41,8 +41,8 @@ t.test('expiresIn defaults to 3600, even without any body', async t => {
   }
 })
 
-t.test('expiresIn outside 360–86400 is a 400 naming the field, and nothing is created', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'expiresIn outside 360–86400 is a 400 naming the field, and nothing is created', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const cases: Array<[unknown, RegExp]> = [
     [359, /body\.expiresIn must be >= 360/],
     [86_401, /body\.expiresIn must be <= 86400/],
@@ -63,16 +63,16 @@ t.test('expiresIn outside 360–86400 is a 400 naming the field, and nothing is 
   t.equal(notJson.statusCode, 400, 'a text body is not an object')
 })
 
-t.test('no user in the headers: 401 and no Kaleyra call', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'no user in the headers: 401 and no Kaleyra call', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const res = await app.inject({ method: 'POST', url: '/credentials', payload: {} })
   t.equal(res.statusCode, 401)
   t.same(res.json(), { error: 'Unauthorized user' })
   t.equal(emulator.requests().length, 0)
 })
 
-t.test('a caller whose groups give no role is refused with 403 and gets no Kaleyra user', async t => {
-  const { app, emulator, stores } = await setup(t)
+eachStore(t, 'a caller whose groups give no role is refused with 403 and gets no Kaleyra user', async (t, store) => {
+  const { app, emulator, stores } = await setup(t, { store })
   for (const headers of [as('visitor', ['visitor']), as('visitor')]) {
     const res = await app.inject({ method: 'POST', url: '/credentials', headers, payload: {} })
     t.equal(res.statusCode, 403)
@@ -82,8 +82,8 @@ t.test('a caller whose groups give no role is refused with 403 and gets no Kaley
   t.equal(await stores.userMap.find('visitor'), null)
 })
 
-t.test('a known user (e.g. a past participant) reuses their Kaleyra user, whatever the groups header says', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'a known user (e.g. a past participant) reuses their Kaleyra user, whatever the groups header says', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   t.equal((await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })).statusCode, 201)
   const usersBefore = emulator.users().length
   const res = await app.inject({ method: 'POST', url: '/credentials', headers: as('patient-1'), payload: { expiresIn: 600 } })
@@ -93,8 +93,8 @@ t.test('a known user (e.g. a past participant) reuses their Kaleyra user, whatev
   t.equal(emulator.requests().filter(r => r.method === 'POST' && r.path === '/v2/users').length, usersBefore, 'no new user creation')
 })
 
-t.test('concurrent first calls of one user create one Kaleyra user', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'concurrent first calls of one user create one Kaleyra user', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const answers = await Promise.all(Array.from({ length: 8 }, async () =>
     await app.inject({ method: 'POST', url: '/credentials', headers: as('doctor-7', ['doctor']), payload: {} })))
   t.same(answers.map(a => a.statusCode), Array(8).fill(201))
@@ -102,8 +102,8 @@ t.test('concurrent first calls of one user create one Kaleyra user', async t => 
   t.equal(emulator.users().length, 1)
 })
 
-t.test('Kaleyra failures: 502, and 504 when it does not answer', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'Kaleyra failures: 502, and 504 when it does not answer', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   emulator.faults.add({ method: 'POST', path: '/v2/sdk/credentials', kind: 'status', status: 500 })
   const failed = await app.inject({ method: 'POST', url: '/credentials', headers: as('doctor-1', ['doctor']), payload: {} })
   t.equal(failed.statusCode, 502)

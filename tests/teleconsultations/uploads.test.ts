@@ -1,5 +1,5 @@
 import t from 'tap'
-import { setup, startEmulator } from '../helpers/app.js'
+import { eachStore, setup, startEmulator } from '../helpers/app.js'
 import { as, body, doctor } from '../helpers/fixtures.js'
 import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
 
@@ -11,8 +11,8 @@ async function createTeleconsultation (app: Awaited<ReturnType<typeof setup>>['a
   return res.json().roomId
 }
 
-t.test('disabled (the default): 204 and nothing is looked up or deleted', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'disabled (the default): 204 and nothing is looked up or deleted', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const id = await createTeleconsultation(app)
   emulator.addUploads(emulator.liveRooms()[0].roomId, 3)
   const before = emulator.requests().length
@@ -23,8 +23,8 @@ t.test('disabled (the default): 204 and nothing is looked up or deleted', async 
   t.equal(emulator.uploadsOf(emulator.liveRooms()[0].roomId).length, 3)
 })
 
-t.test('enabled: every upload of the room is deleted, across several pages, and only those', async t => {
-  const { app, emulator } = await setup(t, { env: ENABLED })
+eachStore(t, 'enabled: every upload of the room is deleted, across several pages, and only those', async (t, store) => {
+  const { app, emulator } = await setup(t, { store, env: ENABLED })
   const id = await createTeleconsultation(app)
   const other = await createTeleconsultation(app, body({ participants: [doctor('doctor-2'), { userId: 'p2', groups: ['patient'], fullName: 'P 2' }] }))
   const [room, otherRoom] = emulator.liveRooms()
@@ -45,11 +45,11 @@ t.test('enabled: every upload of the room is deleted, across several pages, and 
   t.ok(other)
 })
 
-t.test('deletions run concurrently, never more than 8 at once', async t => {
+eachStore(t, 'deletions run concurrently, never more than 8 at once', async (t, store) => {
   const emulator = await startEmulator(t)
   const proxy = await startKaleyraProxy(emulator.url)
   t.teardown(() => proxy.close())
-  const { app } = await setup(t, { emulator, env: { ...ENABLED, BANDYER_BASE_URL: proxy.url } })
+  const { app } = await setup(t, { store, emulator, env: { ...ENABLED, BANDYER_BASE_URL: proxy.url } })
   const id = await createTeleconsultation(app)
   emulator.addUploads(emulator.liveRooms()[0].roomId, 40)
   emulator.faults.add({ method: 'DELETE', path: '/v2/uploads/', kind: 'latency', ms: 30 })
@@ -60,8 +60,8 @@ t.test('deletions run concurrently, never more than 8 at once', async t => {
   t.ok(concurrent <= 8, `bounded (${concurrent})`)
 })
 
-t.test('a partial failure still answers 200, with deleted < total', async t => {
-  const { app, emulator } = await setup(t, { env: ENABLED })
+eachStore(t, 'a partial failure still answers 200, with deleted < total', async (t, store) => {
+  const { app, emulator } = await setup(t, { store, env: ENABLED })
   const id = await createTeleconsultation(app)
   const roomId = emulator.liveRooms()[0].roomId
   const [stuck] = emulator.addUploads(roomId, 5)
@@ -76,8 +76,8 @@ t.test('a partial failure still answers 200, with deleted < total', async t => {
   t.same(retry.json(), { total: 1, deleted: 1 }, 'repeating the request later finishes the job')
 })
 
-t.test('participants only; unknown ids are 404; no room means nothing to delete', async t => {
-  const { app, emulator } = await setup(t, { env: ENABLED })
+eachStore(t, 'participants only; unknown ids are 404; no room means nothing to delete', async (t, store) => {
+  const { app, emulator } = await setup(t, { store, env: ENABLED })
   const id = await createTeleconsultation(app)
   emulator.addUploads(emulator.liveRooms()[0].roomId, 2)
 
@@ -103,8 +103,8 @@ t.test('participants only; unknown ids are 404; no room means nothing to delete'
   t.equal(emulator.requests().length, before, 'no Kaleyra call without a room')
 })
 
-t.test('Kaleyra failing to list the uploads: 502, or 504 when it does not answer', async t => {
-  const { app, emulator } = await setup(t, { env: ENABLED })
+eachStore(t, 'Kaleyra failing to list the uploads: 502, or 504 when it does not answer', async (t, store) => {
+  const { app, emulator } = await setup(t, { store, env: ENABLED })
   const id = await createTeleconsultation(app)
   emulator.addUploads(emulator.liveRooms()[0].roomId, 2)
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { setup, startEmulator } from '../helpers/app.js'
+import { eachStore, setup, startEmulator } from '../helpers/app.js'
 import { as, body, doctor } from '../helpers/fixtures.js'
 import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
 
@@ -19,9 +19,9 @@ async function get (app: App, id: string, sessionId: string, user = 'patient-1')
   return await app.inject({ method: 'GET', url: `/transcription/${id}/${sessionId}`, headers: as(user) })
 }
 
-t.test('rooms are recorded with offline transcription only when DEFAULT_RECORDING_TYPE is not none', async t => {
+eachStore(t, 'rooms are recorded with offline transcription only when DEFAULT_RECORDING_TYPE is not none', async (t, store) => {
   for (const recording of ['none', 'manual', 'automatic']) {
-    const { app, emulator } = await setup(t, { env: { DEFAULT_RECORDING_TYPE: recording } })
+    const { app, emulator } = await setup(t, { store, env: { DEFAULT_RECORDING_TYPE: recording } })
     await createTeleconsultation(app)
     const [room] = emulator.liveRooms()
     t.equal(room.recording, recording)
@@ -29,8 +29,8 @@ t.test('rooms are recorded with offline transcription only when DEFAULT_RECORDIN
   }
 })
 
-t.test('a participant gets the transcription of a session of their room, as Kaleyra sent it', async t => {
-  const { app, emulator } = await setup(t, { env: RECORDED })
+eachStore(t, 'a participant gets the transcription of a session of their room, as Kaleyra sent it', async (t, store) => {
+  const { app, emulator } = await setup(t, { store, env: RECORDED })
   const id = await createTeleconsultation(app)
   const document = { language: 'it', segments: [{ speaker: 'doctor', text: 'Buongiorno', start: 1.5 }, { speaker: 'patient', text: 'Salve' }] }
   const sessionId = emulator.addSession(emulator.liveRooms()[0].roomId, { transcription: document })
@@ -41,8 +41,8 @@ t.test('a participant gets the transcription of a session of their room, as Kale
   t.equal(Number(res.headers['content-length']), Buffer.byteLength(res.body))
 })
 
-t.test('who may ask, and for what', async t => {
-  const { app, emulator } = await setup(t, { env: RECORDED })
+eachStore(t, 'who may ask, and for what', async (t, store) => {
+  const { app, emulator } = await setup(t, { store, env: RECORDED })
   const id = await createTeleconsultation(app)
   const otherId = await createTeleconsultation(app, body({ participants: [doctor('doctor-2'), { userId: 'p2', groups: ['patient'], fullName: 'P 2' }] }))
   const [room, otherRoom] = emulator.liveRooms()
@@ -76,8 +76,8 @@ t.test('who may ask, and for what', async t => {
   t.equal(noRoom.statusCode, 404, 'no room yet, no session')
 })
 
-t.test('recording disabled: 409', async t => {
-  const { app, emulator } = await setup(t)
+eachStore(t, 'recording disabled: 409', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
   const id = await createTeleconsultation(app)
   const sessionId = emulator.addSession(emulator.liveRooms()[0].roomId, { transcription: { segments: [] } })
   const res = await get(app, id, sessionId)
@@ -86,8 +86,8 @@ t.test('recording disabled: 409', async t => {
   t.equal((await get(app, id, sessionId, 'stranger')).statusCode, 401, 'strangers learn nothing more')
 })
 
-t.test('not ready yet: 404, then 200 once Kaleyra has it', async t => {
-  const { app, emulator } = await setup(t, { env: RECORDED })
+eachStore(t, 'not ready yet: 404, then 200 once Kaleyra has it', async (t, store) => {
+  const { app, emulator } = await setup(t, { store, env: RECORDED })
   const id = await createTeleconsultation(app)
   const sessionId = emulator.addSession(emulator.liveRooms()[0].roomId, { ended: false })
   const early = await get(app, id, sessionId)
@@ -97,11 +97,11 @@ t.test('not ready yet: 404, then 200 once Kaleyra has it', async t => {
   t.equal((await get(app, id, sessionId)).statusCode, 200)
 })
 
-t.test('TRANSCRIPTION_MAX_FILE_SIZE with a content-length: refused before reading, up to the cap served', async t => {
+eachStore(t, 'TRANSCRIPTION_MAX_FILE_SIZE with a content-length: refused before reading, up to the cap served', async (t, store) => {
   const emulator = await startEmulator(t)
   const proxy = await startKaleyraProxy(emulator.url)
   t.teardown(() => proxy.close())
-  const { app } = await setup(t, { emulator, env: { ...RECORDED, TRANSCRIPTION_MAX_FILE_SIZE: '1MB', BANDYER_BASE_URL: proxy.url } })
+  const { app } = await setup(t, { store, emulator, env: { ...RECORDED, TRANSCRIPTION_MAX_FILE_SIZE: '1MB', BANDYER_BASE_URL: proxy.url } })
   const id = await createTeleconsultation(app)
   const roomId = emulator.liveRooms()[0].roomId
 
@@ -120,11 +120,11 @@ t.test('TRANSCRIPTION_MAX_FILE_SIZE with a content-length: refused before readin
   t.ok(read < 16 * MB, `aborted without reading 1 GB (${(read / MB).toFixed(1)} MB crossed)`)
 })
 
-t.test('TRANSCRIPTION_MAX_FILE_SIZE without a content-length: read up to the cap, never beyond', async t => {
+eachStore(t, 'TRANSCRIPTION_MAX_FILE_SIZE without a content-length: read up to the cap, never beyond', async (t, store) => {
   const emulator = await startEmulator(t)
   const proxy = await startKaleyraProxy(emulator.url, { chunkedPaths: transcriptionPath })
   t.teardown(() => proxy.close())
-  const { app } = await setup(t, { emulator, env: { ...RECORDED, TRANSCRIPTION_MAX_FILE_SIZE: '2MB', BANDYER_BASE_URL: proxy.url } })
+  const { app } = await setup(t, { store, emulator, env: { ...RECORDED, TRANSCRIPTION_MAX_FILE_SIZE: '2MB', BANDYER_BASE_URL: proxy.url } })
   const id = await createTeleconsultation(app)
   const roomId = emulator.liveRooms()[0].roomId
 
@@ -145,8 +145,8 @@ t.test('TRANSCRIPTION_MAX_FILE_SIZE without a content-length: read up to the cap
   t.ok(grown < 128 * MB, `memory stays flat (${(grown / MB).toFixed(1)} MB)`)
 })
 
-t.test('Kaleyra failing: 502, or 504 when it does not answer', async t => {
-  const { app, emulator } = await setup(t, { env: RECORDED })
+eachStore(t, 'Kaleyra failing: 502, or 504 when it does not answer', async (t, store) => {
+  const { app, emulator } = await setup(t, { store, env: RECORDED })
   const id = await createTeleconsultation(app)
   const sessionId = emulator.addSession(emulator.liveRooms()[0].roomId, { transcription: { segments: [] } })
 
