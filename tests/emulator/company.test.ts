@@ -51,7 +51,7 @@ t.test('virtual backgrounds: upload, list, serve, set as default', async t => {
   t.equal(served.statusCode, 200)
   t.equal(served.headers['content-type'], 'image/jpeg')
   t.ok(Buffer.from(await served.body.arrayBuffer()).equals(image), 'the image is served as uploaded, without apikey')
-  const missing = await request(`${h.emu.url}/backgrounds/${'0'.repeat(32)}.jpg`)
+  const missing = await request(`${h.emu.url}/backgrounds/${'0'.repeat(32)}.jpg`, { dispatcher: h.dispatcher })
   t.equal(missing.statusCode, 404)
   await missing.body.dump()
 

@@ -9,7 +9,7 @@ t.test('a participant link opens a join page', async t => {
   const room = await createRoom(h, [['doc', 'plus'], ['pat', 'basic']])
   const link = room.participants[1].link as string
 
-  const plain = await request(link)
+  const plain = await request(link, { dispatcher: h.dispatcher })
   t.equal(plain.statusCode, 200)
   t.match(plain.headers['content-type'], /^text\/html/)
   const html = await plain.body.text()
@@ -17,23 +17,23 @@ t.test('a participant link opens a join page', async t => {
   t.notMatch(html, /Language/)
 
   const decorated = decorateLink(link, { language: 'it', virtualBackground: true })
-  const withOptions = await (await request(decorated)).body.text()
+  const withOptions = await (await request(decorated, { dispatcher: h.dispatcher })).body.text()
   t.match(withOptions, /<dt>Language<\/dt><dd>it<\/dd>/)
   t.match(withOptions, /<dt>Virtual background<\/dt><dd>image<\/dd>/)
 
   const hostile = new URL(link)
   hostile.searchParams.set('language', '<script>alert(1)</script>')
-  const escaped = await (await request(hostile)).body.text()
+  const escaped = await (await request(hostile, { dispatcher: h.dispatcher })).body.text()
   t.notMatch(escaped, '<script>alert(1)</script>', 'query values are escaped')
   t.match(escaped, '&lt;script&gt;alert(1)&lt;/script&gt;')
 
   await h.call('DELETE', `/v2/rooms/${room.room_id}`)
-  const gone = await request(link)
+  const gone = await request(link, { dispatcher: h.dispatcher })
   t.equal(gone.statusCode, 404)
   t.match(gone.headers['content-type'], /^text\/html/)
   t.match(await gone.body.text(), 'This room no longer exists')
 
-  const unknown = await request(`${h.emu.url}/join/not-a-token`)
+  const unknown = await request(`${h.emu.url}/join/not-a-token`, { dispatcher: h.dispatcher })
   t.equal(unknown.statusCode, 404)
   t.match(await unknown.body.text(), 'This room no longer exists')
 })
@@ -44,10 +44,10 @@ t.test('the join page shows the default background when asked for one', async t 
   const image = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3])
   const form = new FormData()
   form.append('virtual_background', new Blob([image], { type: 'image/jpeg' }), 'bg.jpg')
-  const up = await request(`${h.emu.url}/v2/company/virtual-background`, { method: 'POST', body: form, headers: { apikey: API_KEY } })
+  const up = await request(`${h.emu.url}/v2/company/virtual-background`, { method: 'POST', body: form, headers: { apikey: API_KEY }, dispatcher: h.dispatcher })
   const { alias } = await up.body.json() as { alias: string }
   await h.call('PUT', '/v2/company', { body: { background_alias: alias } })
   const room = await createRoom(h)
-  const page = await (await request(decorateLink(room.participants[0].link, { virtualBackground: true }))).body.text()
+  const page = await (await request(decorateLink(room.participants[0].link, { virtualBackground: true }), { dispatcher: h.dispatcher })).body.text()
   t.match(page, `<img alt="virtual background" src="/backgrounds/${alias}.jpg">`)
 })

@@ -1,6 +1,7 @@
 import { readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Agent, setGlobalDispatcher } from 'undici'
 
 // Why shards: tap starts one process per test file, and each process spends seconds loading
 // tap and the TypeScript loader and compiling the service again. Loading every test module into
@@ -36,5 +37,9 @@ export function modulesOf (index: number): string[] {
 }
 
 export async function runShard (index: number): Promise<void> {
+  // Many modules start servers on ephemeral ports in one process, and ports get reused: a pooled
+  // keep-alive connection of the shared global dispatcher could then point at a server that is
+  // gone. Tests that use the global dispatcher get a fresh connection per request instead.
+  setGlobalDispatcher(new Agent({ pipelining: 0 }))
   for (const path of modulesOf(index)) await import(pathToFileURL(join(testsRoot, path)).href)
 }
