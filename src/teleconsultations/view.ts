@@ -15,18 +15,8 @@ export interface ViewOptions {
   language?: string
 }
 
-export interface RoomDetails {
-  recording: string | null
-  recordingStatus: string | null
-  callType: string | null
-  description: string | null
-  status: string | null
-  disabled: boolean | null
-  creationDate: string | null
-  durationInSeconds: number | null
-  durationUsedInSeconds: number | null
-  live: boolean | null
-}
+/** The Kaleyra room as Kaleyra reports it, in the camelCase of the 1.6+ `details`. */
+export type RoomDetails = Omit<KaleyraRoom, 'roomId' | 'links'>
 
 export interface TeleconsultationView {
   bandyerUserId: string
