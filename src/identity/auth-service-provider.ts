@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Dispatcher } from 'undici'
+import { allOrFirstError } from '../platform/concurrency.js'
 import { BadRequestError, UnauthorizedError } from '../platform/errors.js'
 import { HttpUpstream, type UpstreamObserver } from '../upstream/http.js'
 import { UpstreamError } from '../upstream/errors.js'
@@ -98,12 +99,9 @@ export function createAuthServiceIdentityProvider (opts: AuthServiceProviderOpti
     acceptsIdList: true,
 
     async identify (participants, ctx, label) {
-      // Every lookup runs concurrently; the request ends only when all did.
-      const settled = await Promise.allSettled(participants.map(async p => await lookup(p.userId, ctx)))
-      const failed = settled.find(s => s.status === 'rejected')
-      if (failed !== undefined) throw failed.reason
+      const lookups = await allOrFirstError(participants, async p => await lookup(p.userId, ctx))
       return participants.map((p, index): ParticipantIdentity => {
-        const result = (settled[index] as PromiseFulfilledResult<Lookup>).value
+        const result = lookups[index]
         if (!result.found) throw new BadRequestError(`Failed ${label}: participant ${p.userId} ${result.reason}`)
         // The identity service is authoritative; what it does not know is taken from the request.
         const groups = result.user.groups.length > 0 ? result.user.groups : p.groups ?? []

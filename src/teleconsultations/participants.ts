@@ -3,6 +3,7 @@ import type { KaleyraRole } from '../kaleyra/wire.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
 import { roleForGroups } from '../identity/roles.js'
 import type { CallerContext, IdentityProvider, ParticipantIdentity, ParticipantInput, ResolvedParticipant } from '../identity/types.js'
+import { allOrFirstError } from '../platform/concurrency.js'
 import { BadRequestError } from '../platform/errors.js'
 import type { StoredParticipant } from '../store/types.js'
 import type { OpenedRoom } from './rooms.js'
@@ -30,14 +31,10 @@ export function createParticipantOps (deps: { config: AppConfig, identity: Ident
 
     /** Maps every participant to a Kaleyra user, creating the missing ones concurrently. */
     async ensureUsers (prepared: PreparedParticipant[], ctx: CallerContext): Promise<ResolvedParticipant[]> {
-      // allSettled: the request ends only when every creation did, so nothing runs on after the answer.
-      const settled = await Promise.allSettled(prepared.map(async p => ({
+      return await allOrFirstError(prepared, async p => ({
         ...p,
         bandyerId: await deps.users.ensure({ userId: p.userId, role: p.role, fullName: p.fullName, groups: p.groups }, { callerId: ctx.callerId })
-      })))
-      const failed = settled.find(s => s.status === 'rejected')
-      if (failed !== undefined) throw failed.reason
-      return settled.map(s => (s as PromiseFulfilledResult<ResolvedParticipant>).value)
+      }))
     }
   }
 }

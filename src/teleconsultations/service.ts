@@ -221,7 +221,7 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
         if (record.bandyerRoomId !== null && await deps.kaleyra.deleteRoom(record.bandyerRoomId) === 'deleted') deps.events?.roomDeleted()
         const removed = await store.remove(id, { callerId: ctx.callerId })
         if (!removed) throw notFound(id)
-        for (const roomId of record.pendingRoomDeletions) await reaper.deleteRoom(roomId)
+        await Promise.all(record.pendingRoomDeletions.map(async roomId => { await reaper.deleteRoom(roomId) }))
       })
     },
 

@@ -3,6 +3,7 @@ import type { AppConfig } from '../config/index.js'
 import type { CallerContext } from '../identity/types.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import type { TeleconsultationStore } from '../store/types.js'
+import { settleEach } from '../platform/concurrency.js'
 import { loadForParticipant } from './access.js'
 
 /** Enough to empty a room quickly without flooding Kaleyra (and its rate limits) with one call per file. */
@@ -13,24 +14,6 @@ export interface UploadsDeletion {
   total: number
   /** Files deleted (or already gone); fewer than total means the request can be repeated later. */
   deleted: number
-}
-
-/** Runs `task` on every item with at most `limit` running at once; never rejects. */
-async function settleWithLimit<T, R> (items: T[], limit: number, task: (item: T) => Promise<R>): Promise<Array<PromiseSettledResult<R>>> {
-  const results: Array<PromiseSettledResult<R>> = new Array(items.length)
-  let next = 0
-  async function worker (): Promise<void> {
-    while (next < items.length) {
-      const index = next++
-      try {
-        results[index] = { status: 'fulfilled', value: await task(items[index]) }
-      } catch (reason) {
-        results[index] = { status: 'rejected', reason }
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
 }
 
 /**
@@ -44,7 +27,7 @@ export function createUploadsCleanup (deps: { config: AppConfig, kaleyra: Kaleyr
     if (record.bandyerRoomId === null) return { total: 0, deleted: 0 }
     // Listed in full before deleting: deleting while paging would shift the offsets.
     const uploads = await deps.kaleyra.listUploads(record.bandyerRoomId)
-    const results = await settleWithLimit(uploads, UPLOAD_DELETE_CONCURRENCY, async upload => await deps.kaleyra.deleteUpload(upload.key))
+    const results = await settleEach(uploads, async upload => await deps.kaleyra.deleteUpload(upload.key), UPLOAD_DELETE_CONCURRENCY)
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     if (failures.length > 0) {
       deps.log.warn({ teleconsultationId: id, total: uploads.length, failed: failures.length, err: failures[0].reason }, 'some uploads could not be deleted')
