@@ -51,11 +51,17 @@ export function resolveSchedule (label: string, input: ScheduleInput, current: S
   if (start === undefined) throw new BadRequestError(`Failed ${label}: start_date is required`)
   let end: string | undefined
   if (input.end_date !== undefined) end = input.end_date
-  else if (input.duration_in_seconds !== undefined) end = new Date(Date.parse(start) + input.duration_in_seconds * 1000).toISOString()
+  else if (input.duration_in_seconds !== undefined) {
+    const endMs = Date.parse(start) + input.duration_in_seconds * 1000
+    // Past year 275760 a Date cannot exist: refuse instead of failing on it.
+    if (!Number.isFinite(new Date(endMs).getTime())) throw new BadRequestError(`Failed ${label}: the dates are out of range`)
+    end = new Date(endMs).toISOString()
+  }
   else end = current?.endDate
   if (end === undefined) throw new BadRequestError(`Failed ${label}: one of end_date and duration_in_seconds is required`)
 
   const seconds = (Date.parse(end) - Date.parse(start)) / 1000
+  if (!Number.isFinite(seconds)) throw new BadRequestError(`Failed ${label}: the dates are out of range`)
   if (!(seconds > 0)) throw new BadRequestError(`Failed ${label}: end_date must be after start_date`)
   if (seconds < MIN_DURATION_SECONDS) throw new BadRequestError(`Failed ${label}: the teleconsultation must last at least 5 minutes`)
   if (!unlimited && seconds > MAX_ROOM_DURATION_SECONDS) {

@@ -21,7 +21,7 @@ export const ParticipantsSchema = Type.Union([
 ], { description: 'All participants, or the expected number and the ones known so far' })
 
 const DateTime = (description: string, example: string) => Type.String({ format: 'date-time', description, examples: [example] })
-const Duration = Type.Integer({ minimum: 1, description: 'Alternative to end_date; at least 300', examples: [3600] })
+const Duration = Type.Integer({ minimum: 1, maximum: 31_536_000, description: 'Alternative to end_date; at least 300 (a year at most)', examples: [3600] })
 
 export const CreateBodySchema = Type.Object({
   participants: ParticipantsSchema,

@@ -47,6 +47,7 @@ const cases: BadInput[] = [
   post('duration under 5 minutes', body({ duration: 299 }), /at least 5 minutes/),
   post('duration not an integer', body({ duration: 12.5 as number }), /body\.duration_in_seconds must be integer/),
   post('negative duration', body({ duration: -10 }), /body\.duration_in_seconds must be >= 1/),
+  post('absurdly long duration', body({ duration: 1e20 }), /body\.duration_in_seconds must be <= 31536000/),
   post('fullName too long', body({ participants: [doctor(), { ...patient(), fullName: 'x'.repeat(300) }] }), /fullName must NOT have more than 256 characters/),
   post('body is an array', [body()], /body must be object/),
   post('body is null', null, /body must be object|Body cannot be empty/),
