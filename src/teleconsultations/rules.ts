@@ -56,8 +56,7 @@ export function resolveSchedule (label: string, input: ScheduleInput, current: S
     // Past year 275760 a Date cannot exist: refuse instead of failing on it.
     if (!Number.isFinite(new Date(endMs).getTime())) throw new BadRequestError(`Failed ${label}: the dates are out of range`)
     end = new Date(endMs).toISOString()
-  }
-  else end = current?.endDate
+  } else end = current?.endDate
   if (end === undefined) throw new BadRequestError(`Failed ${label}: one of end_date and duration_in_seconds is required`)
 
   const seconds = (Date.parse(end) - Date.parse(start)) / 1000
