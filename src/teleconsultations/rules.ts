@@ -38,6 +38,16 @@ function toIso (value: string): string {
   return new Date(value).toISOString()
 }
 
+/** The end: given, or start + duration, or (PATCH) the stored one. */
+function endDateOf (label: string, input: ScheduleInput, start: string, current: Schedule | null): string | undefined {
+  if (input.end_date !== undefined) return input.end_date
+  if (input.duration_in_seconds === undefined) return current?.endDate
+  const end = new Date(Date.parse(start) + input.duration_in_seconds * 1000)
+  // Past year 275760 a Date cannot exist: refuse rather than fail on it.
+  if (!Number.isFinite(end.getTime())) throw new BadRequestError(`Failed ${label}: the dates are out of range`)
+  return end.toISOString()
+}
+
 /**
  * Combines the request's dates with the stored ones (PATCH) and checks the duration rules:
  * end_date xor duration_in_seconds, end after start, at least 5 minutes, at most 24 h when
@@ -49,14 +59,7 @@ export function resolveSchedule (label: string, input: ScheduleInput, current: S
   }
   const start = input.start_date ?? current?.startDate
   if (start === undefined) throw new BadRequestError(`Failed ${label}: start_date is required`)
-  let end: string | undefined
-  if (input.end_date !== undefined) end = input.end_date
-  else if (input.duration_in_seconds !== undefined) {
-    const endMs = Date.parse(start) + input.duration_in_seconds * 1000
-    // Past year 275760 a Date cannot exist: refuse instead of failing on it.
-    if (!Number.isFinite(new Date(endMs).getTime())) throw new BadRequestError(`Failed ${label}: the dates are out of range`)
-    end = new Date(endMs).toISOString()
-  } else end = current?.endDate
+  const end = endDateOf(label, input, start, current)
   if (end === undefined) throw new BadRequestError(`Failed ${label}: one of end_date and duration_in_seconds is required`)
 
   const seconds = (Date.parse(end) - Date.parse(start)) / 1000
