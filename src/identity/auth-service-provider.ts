@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Dispatcher } from 'undici'
 import { allOrFirstError } from '../platform/concurrency.js'
 import { BadRequestError, UnauthorizedError } from '../platform/errors.js'
+import { createTtlCache } from '../platform/ttl-cache.js'
 import { HttpUpstream, type UpstreamObserver } from '../upstream/http.js'
 import { UpstreamError } from '../upstream/errors.js'
 import { parseIdentityUser, readCustomIdTargets, type IdentityUser } from './identity-user.js'
@@ -25,8 +26,6 @@ export interface AuthServiceProviderOptions {
 
 type Lookup = { found: true, user: IdentityUser } | { found: false, reason: string }
 
-const CACHE_MAX_ENTRIES = 1_000
-
 export function authServiceBaseUrl (authService: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(authService) ? authService : `http://${authService}`
 }
@@ -43,8 +42,8 @@ export function createAuthServiceIdentityProvider (opts: AuthServiceProviderOpti
   const customEndpoint = opts.customIdEndpoint === undefined ? undefined : new URL(opts.customIdEndpoint)
   // The endpoint's path is kept as written: CRUD Service lists need their trailing slash.
   const customIds = customEndpoint === undefined ? undefined : new HttpUpstream({ ...common, baseUrl: customEndpoint.origin })
-  const ttlMs = opts.cacheTtlMs ?? 5_000
-  const cache = new Map<string, { expires: number, lookup: Promise<Lookup> }>()
+  // Unknown users are not kept: the next request asks again.
+  const cache = createTtlCache<Lookup>({ ttlMs: opts.cacheTtlMs ?? 5_000, maxEntries: 1_000, keep: result => result.found })
 
   function refusedCredentials (status: number): boolean {
     return status === 401 || status === 403
@@ -79,19 +78,10 @@ export function createAuthServiceIdentityProvider (opts: AuthServiceProviderOpti
     return { found: true, user }
   }
 
-  function lookup (id: string, ctx: CallerContext): Promise<Lookup> {
+  async function lookup (id: string, ctx: CallerContext): Promise<Lookup> {
     const headers = ctx.forwardHeaders
     const key = createHash('sha256').update(JSON.stringify([id, Object.entries(headers).sort()])).digest('base64')
-    const now = Date.now()
-    const cached = cache.get(key)
-    if (cached !== undefined && cached.expires > now) return cached.lookup
-    const pending = fetchUser(id, headers)
-    cache.delete(key)
-    cache.set(key, { expires: now + ttlMs, lookup: pending })
-    if (cache.size > CACHE_MAX_ENTRIES) cache.delete(cache.keys().next().value as string)
-    // Failures and unknown users are not kept: the next request asks again.
-    pending.then(result => { if (!result.found) cache.delete(key) }, () => cache.delete(key))
-    return pending
+    return await cache.get(key, async () => await fetchUser(id, headers))
   }
 
   return {

@@ -4,11 +4,15 @@ import type { KaleyraClient } from '../kaleyra/client.js'
 import { decorateLink, type KaleyraRoom } from '../kaleyra/wire.js'
 import type { CallerContext } from '../identity/types.js'
 import type { TeleconsultationStore } from '../store/types.js'
+import { createTtlCache } from '../platform/ttl-cache.js'
 import { loadForParticipant } from './access.js'
 import { ROOM_MARKER_PREFIX } from './rooms.js'
 import { isFrozen } from './rules.js'
 
 export const LINK_LANGUAGES = ['it', 'en'] as const
+
+/** How long the room details read for one poll serve the next ones. */
+export const DETAILS_TTL_MS = 2_000
 
 export interface ViewOptions {
   useBackground?: boolean
@@ -42,12 +46,19 @@ export function createTeleconsultationView (deps: {
 }) {
   const { env, service } = deps.config
 
+  // The frontend polls this route: participants of one room asking together or within a couple
+  // of seconds share one Kaleyra read.
+  const rooms = createTtlCache<RoomDetails | null>({ ttlMs: DETAILS_TTL_MS, maxEntries: 1_000 })
+
   async function details (roomId: string): Promise<RoomDetails | undefined> {
-    // Best effort: the frontend polls this route for the link, which must not depend on Kaleyra
-    // answering a details call; a failure leaves `details` out and is logged.
+    // Best effort: the link must not depend on Kaleyra answering a details call; a failure
+    // leaves `details` out and is logged.
     try {
-      const room = await deps.kaleyra.getRoom(roomId)
-      return room === null ? undefined : toDetails(room)
+      const room = await rooms.get(roomId, async () => {
+        const found = await deps.kaleyra.getRoom(roomId)
+        return found === null ? null : toDetails(found)
+      })
+      return room ?? undefined
     } catch (err) {
       deps.log.warn({ err, roomId }, 'room details unavailable')
       return undefined

@@ -131,3 +131,13 @@ eachStore(t, 'room details are best effort: Kaleyra failing does not hide the li
   t.notOk('details' in res.json())
   t.ok(logs.records().some(r => r.msg === 'room details unavailable'))
 })
+
+eachStore(t, 'polling participants share one Kaleyra room read for a couple of seconds', async (t, store) => {
+  const { app, emulator } = await setup(t, { store })
+  const id = await create(app, body())
+  const roomReads = (): number => emulator.requests().filter(r => r.method === 'GET' && r.path.startsWith('/v2/rooms/')).length
+  const polls = await Promise.all(['doctor-1', 'patient-1', 'doctor-1', 'patient-1'].map(async user =>
+    await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as(user) })))
+  t.ok(polls.every(p => p.statusCode === 200 && p.json().details !== undefined), 'every poll gets the details')
+  t.equal(roomReads(), 1, 'one read for four polls')
+})
