@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Dispatcher } from 'undici'
 import type { AppConfig } from './config/index.js'
-import { crudBaseUrl } from './config/env.js'
+import { apiPrefix, crudBaseUrl } from './config/env.js'
 import { createKaleyraClient, type KaleyraClient } from './kaleyra/client.js'
 import { createAuthServiceIdentityProvider } from './identity/auth-service-provider.js'
 import { createCallerContextReader } from './identity/caller.js'
@@ -134,13 +134,12 @@ export async function buildApp (config: AppConfig, given: AppOverrides = {}): Pr
     await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), identity.close()])
   })
 
-  const prefix = env.SERVICE_PREFIX === '/' ? '' : env.SERVICE_PREFIX.replace(/\/+$/, '')
   await app.register(async (api) => {
     await api.register(teleconsultationRoutes)
     await api.register(credentialsRoutes)
     await api.register(settingsRoutes)
     await api.register(transcriptionRoutes)
-  }, { prefix })
+  }, { prefix: apiPrefix(env) })
 
   return app
 }

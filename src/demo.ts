@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { apiPrefix } from './config/env.js'
 import type { Env } from './config/index.js'
 import { startKaleyraEmulator, type KaleyraEmulator } from './emulator/index.js'
 
@@ -23,6 +24,8 @@ export function demoHelp (serviceUrl: string, emulatorUrl: string, env: Env): st
     start_date: start,
     duration_in_seconds: 3600
   })
+  // API routes move with SERVICE_PREFIX; the documentation stays at the root.
+  const api = serviceUrl + apiPrefix(env)
   const user = env.USERID_HEADER_KEY
   const groups = env.GROUPS_HEADER_KEY
   return [
@@ -32,10 +35,10 @@ export function demoHelp (serviceUrl: string, emulatorUrl: string, env: Env): st
     `  API documentation:  ${serviceUrl}/documentation`,
     '',
     'Create a teleconsultation that has already started:',
-    `  curl -s -X POST ${serviceUrl}/teleconsultation -H 'content-type: application/json' -d '${body}'`,
+    `  curl -s -X POST ${api}/teleconsultation -H 'content-type: application/json' -d '${body}'`,
     '',
     'Then fetch the doctor\'s link (replace <roomId> with the id printed above) and open accessLinkURL:',
-    `  curl -s ${serviceUrl}/teleconsultation/<roomId> -H '${user}: doctor-1' -H '${groups}: doctor'`,
+    `  curl -s ${api}/teleconsultation/<roomId> -H '${user}: doctor-1' -H '${groups}: doctor'`,
     '',
     'Uploads cleanup, SDK credentials, virtual backgrounds and transcriptions: see the walk-through in docs/api.md.',
     ''

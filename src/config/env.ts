@@ -97,3 +97,8 @@ export function crudBaseUrl (env: Env): string | undefined {
 export function commaList (value: string): string[] {
   return value.split(',').map(v => v.trim()).filter(v => v.length > 0)
 }
+
+/** The path the API routes are served under ('' for the root); status and documentation routes ignore it. */
+export function apiPrefix (env: Env): string {
+  return env.SERVICE_PREFIX === '/' ? '' : env.SERVICE_PREFIX.replace(/\/+$/, '')
+}
