@@ -3,6 +3,8 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { readPackage } from '../src/platform/package-info.js'
+import { startEmulator } from './helpers/app.js'
+import { startCrud } from './helpers/crud.js'
 import { body, isoFromNow } from './helpers/fixtures.js'
 import { httpCall, startProcess, type RunningProcess } from './helpers/process.js'
 import { hasSample, parsePrometheus, sampleValue } from './helpers/prometheus.js'
@@ -148,4 +150,38 @@ t.test('npm run demo serves the scripted scenario exactly as the contract says, 
   const exited = new Promise<number | null>(resolve => demo.on('exit', code => resolve(code)))
   demo.kill('SIGTERM')
   t.equal(await exited, 0, 'a clean exit on SIGTERM')
+})
+
+t.test('two service processes sharing one CRUD Service and one Kaleyra: 20 concurrent PATCHes leave one live room, the stored one', async t => {
+  const emulator = await startEmulator(t)
+  const crud = await startCrud(t)
+  const replicas = await Promise.all([0, 1].map(async () => {
+    const proc = startProcess(t, [process.execPath, entry], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        BANDYER_BASE_URL: emulator.url,
+        BANDYER_API_SECRET_KEY: emulator.apiKey,
+        CRUD_SERVICE_URL: crud.url,
+        HTTP_PORT: '0',
+        LOG_LEVEL: 'info',
+        WAIT_BEFORE_SERVER_CLOSE_SEC: '0'
+      }
+    })
+    const listening = await proc.waitForLog('a replica to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))
+    return String(listening.msg).replace('Server listening at ', '')
+  }))
+  const created = await httpCall(`${replicas[0]}/teleconsultation`, { method: 'POST', json: body({ start: isoFromNow(3_600_000) }) })
+  t.equal(created.status, 201)
+  const id = JSON.parse(created.body).roomId as string
+
+  const answers = await Promise.all(Array.from({ length: 20 }, async (_, i) => await httpCall(`${replicas[i % 2]}/teleconsultation/${id}`, {
+    method: 'PATCH',
+    json: { start_date: isoFromNow(7_200_000 + i * 60_000), duration_in_seconds: 1800 + i * 60 }
+  })))
+  const statuses = answers.map(a => a.status)
+  t.ok(statuses.every(s => s === 204 || s === 409), `only 204s or 409s (${statuses.join(',')})`)
+  t.ok(statuses.includes(204))
+  await waitFor('old rooms to be deleted', () => emulator.liveRooms().length === 1 && (crud.document('teleconsultations', id)?.pendingRoomDeletions as unknown[] | undefined)?.length === 0)
+  t.equal(emulator.liveRooms()[0].roomId, crud.document('teleconsultations', id)?.bandyerRoomId, 'the live room is the stored one')
 })
