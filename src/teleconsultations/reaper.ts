@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import { StoreConflictError } from '../store/errors.js'
-import type { TeleconsultationStore } from '../store/types.js'
+import type { StoreContext, TeleconsultationStore } from '../store/types.js'
 import type { TeleconsultationEvents } from './events.js'
 
 export interface ReaperOptions {
@@ -48,14 +48,15 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
     p.finally(() => running.delete(p)).catch(() => {})
   }
 
-  async function forget (teleconsultationId: string, roomId: string): Promise<void> {
+  /** Drops a deleted room from the record's pending list, as a change by `ctx` (the request that replaced it). */
+  async function forget (teleconsultationId: string, roomId: string, ctx?: StoreContext): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const record = await deps.store.get(teleconsultationId)
       if (record === null || !record.pendingRoomDeletions.includes(roomId)) return
       try {
         await deps.store.update(teleconsultationId, record.version, {
           pendingRoomDeletions: record.pendingRoomDeletions.filter(id => id !== roomId)
-        })
+        }, ctx)
         return
       } catch (err) {
         if (!(err instanceof StoreConflictError)) throw err
@@ -63,15 +64,15 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
     }
   }
 
-  async function tryDelete (roomId: string, teleconsultationId: string | undefined, attempt: number): Promise<void> {
+  async function tryDelete (roomId: string, teleconsultationId: string | undefined, attempt: number, ctx?: StoreContext): Promise<void> {
     try {
       if (await deps.kaleyra.deleteRoom(roomId) === 'deleted') deps.events?.roomDeleted()
       deps.log.info({ roomId, teleconsultationId }, 'stale Kaleyra room deleted')
-      if (teleconsultationId !== undefined) await forget(teleconsultationId, roomId)
+      if (teleconsultationId !== undefined) await forget(teleconsultationId, roomId, ctx)
     } catch (err) {
       const next = retryDelays[attempt]
       deps.log.warn({ err, roomId, teleconsultationId, nextAttemptInMs: next ?? null }, 'stale Kaleyra room could not be deleted yet')
-      if (next !== undefined) later(next, async () => { await tryDelete(roomId, teleconsultationId, attempt + 1) })
+      if (next !== undefined) later(next, async () => { await tryDelete(roomId, teleconsultationId, attempt + 1, ctx) })
     }
   }
 
@@ -140,10 +141,11 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
   return {
     /**
      * Deletes a room now and, if that fails, keeps retrying in the background; never throws.
-     * `teleconsultationId` names the record that lists the room in pendingRoomDeletions.
+     * `teleconsultationId` names the record that lists the room in pendingRoomDeletions; `ctx`
+     * is the caller whose change replaced the room (the record's updaterId stays theirs).
      */
-    async deleteRoom (roomId: string, teleconsultationId?: string): Promise<void> {
-      await tryDelete(roomId, teleconsultationId, 0).catch(err => deps.log.warn({ err, roomId }, 'room deletion bookkeeping failed'))
+    async deleteRoom (roomId: string, teleconsultationId?: string, ctx?: StoreContext): Promise<void> {
+      await tryDelete(roomId, teleconsultationId, 0, ctx).catch(err => deps.log.warn({ err, roomId }, 'room deletion bookkeeping failed'))
     },
 
     /** A createRoom call failed ambiguously: find the room by its marker (if it exists) and delete it. */

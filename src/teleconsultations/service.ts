@@ -96,7 +96,7 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
       throw err
     }
     if (oldRoom !== null && newRoom !== null) deps.events?.roomReplaced()
-    if (oldRoom !== null) await reaper.deleteRoom(oldRoom, record.id)
+    if (oldRoom !== null) await reaper.deleteRoom(oldRoom, record.id, { callerId: ctx.callerId })
   }
 
   /** Runs a change under the per-id lock, retrying when another replica updated the record meanwhile. */

@@ -71,16 +71,35 @@ t.test('create → patch → get → delete: the documents and requests are the 
   const [newRoom] = emulator.liveRooms()
   t.match(patch.body, { $set: { version: 2, bandyerRoomId: newRoom.roomId, pendingRoomDeletions: [room.roomId] } })
   await app.reaper.idle()
-  t.match(crud.document('teleconsultations', id), { version: 3, bandyerRoomId: newRoom.roomId, pendingRoomDeletions: [] })
+  const patchedDoc = crud.document('teleconsultations', id)!
+  t.same(Object.keys(patchedDoc).sort(), [...TELECONSULTATION_FIELDS, ...METADATA].sort(), 'still exactly the documented fields')
+  t.match(patchedDoc, {
+    _id: id,
+    __STATE__: 'PUBLIC',
+    creatorId: 'backoffice-1',
+    createdAt: doc.createdAt,
+    updaterId: 'backoffice-2',
+    version: 3,
+    bandyerRoomId: newRoom.roomId,
+    participantsNumber: 2,
+    teleconsultationState: 'ROOM_CREATED',
+    startDate: (patch.body as { $set: { startDate: string } }).$set.startDate,
+    endDate: new Date(Date.parse((patch.body as { $set: { startDate: string } }).$set.startDate) + 1_800_000).toISOString(),
+    pendingRoomDeletions: []
+  }, 'the swap, then forgetting the old room: both recorded as the caller\'s change')
+  t.same((patchedDoc.participants as Array<Record<string, unknown>>).map(p => p.accessLinkURL), newRoom.participants.map(p => p.link), 'the links of the new room')
 
   const viewed = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })
   t.equal(viewed.statusCode, 200)
   t.equal(lastRequest(crud, 'GET', `/teleconsultations/${id}`).query._st, 'PUBLIC,DRAFT')
+  t.same(crud.document('teleconsultations', id), patchedDoc, 'reading writes nothing')
 
   t.equal((await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}`, headers: { miauserid: 'backoffice-3' } })).statusCode, 204)
   const trash = lastRequest(crud, 'POST', `/teleconsultations/${id}/state`)
   t.same(trash.body, { stateTo: 'TRASH' })
-  t.match(crud.document('teleconsultations', id), { __STATE__: 'TRASH', updaterId: 'backoffice-3' }, 'trashed, not deleted')
+  const trashed = crud.document('teleconsultations', id)!
+  t.same({ ...trashed, updatedAt: patchedDoc.updatedAt }, { ...patchedDoc, __STATE__: 'TRASH', updaterId: 'backoffice-3' }, 'trashed, not deleted; nothing else changes')
+  t.equal(crud.documents('teleconsultations').length, 1)
   t.equal(emulator.liveRooms().length, 0)
   const gone = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })
   t.same(gone.json(), { error: `Room with id ${id} not found on CRUD` })
