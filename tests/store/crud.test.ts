@@ -265,7 +265,76 @@ t.test('the memory store warns at start, except in emulator mode', async t => {
   }
 })
 
-t.test('docs/crud-collections.md defines every field the store writes', async t => {
-  const doc = await readFile(new URL('../../docs/crud-collections.md', import.meta.url), 'utf8')
-  for (const field of [...TELECONSULTATION_FIELDS, ...USER_MAP_FIELDS]) t.ok(doc.includes(`\`${field}\``), field)
+/** The tables of one `## ` section of a markdown page: first-column name (in backticks) → second column (the type), per table. */
+function markdownTables (markdown: string, heading: string): Array<Map<string, string>> {
+  const section = markdown.split(/^## /m).find(part => part.startsWith(heading + '\n'))
+  if (section === undefined) throw new Error(`no section ${heading}`)
+  const tables: Array<Map<string, string>> = []
+  let current: Map<string, string> | undefined
+  for (const line of section.split('\n')) {
+    if (!line.startsWith('|')) { current = undefined; continue }
+    if (current === undefined) { current = new Map(); tables.push(current) }
+    const row = /^\| `([A-Za-z_]+)` \| ([^|]+?) \|/.exec(line)
+    if (row !== null) current.set(row[1], row[2].toLowerCase())
+  }
+  return tables.filter(table => table.size > 0)
+}
+
+const TYPE_CHECKS: Record<string, (value: unknown) => boolean> = {
+  string: v => typeof v === 'string',
+  number: v => typeof v === 'number',
+  date: v => typeof v === 'string' && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v,
+  'array of strings': v => Array.isArray(v) && v.every(e => typeof e === 'string'),
+  'array of objects': v => Array.isArray(v) && v.every(e => typeof e === 'object' && e !== null && !Array.isArray(e))
+}
+
+t.test('docs/crud-collections.md defines every field the store writes, with the type written', async t => {
+  const markdown = await readFile(new URL('../../docs/crud-collections.md', import.meta.url), 'utf8')
+  const [fields, participantKeys] = markdownTables(markdown, 'Teleconsultations')
+  const [mapFields] = markdownTables(markdown, 'User-id map')
+  t.same([...fields.keys()].sort(), [...TELECONSULTATION_FIELDS].sort(), 'the documented fields are the collection the tests use')
+  t.same([...mapFields.keys()].sort(), [...USER_MAP_FIELDS].sort())
+
+  // Every kind of write: a complete and a partial teleconsultation, a room swap (non-empty
+  // pendingRoomDeletions), completing the participants, losing the room ($unset), a deletion.
+  const { app, crud } = await crudSetup(t)
+  const full: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
+  await app.inject({ method: 'PATCH', url: `/teleconsultation/${full}`, payload: { duration_in_seconds: 900 } })
+  const partial: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ participants: [doctor()], number: 2, start: isoFromNow(HOUR) }) })).json().roomId
+  await app.inject({ method: 'PATCH', url: `/teleconsultation/${partial}`, payload: { participants: { number: 2, data: [doctor(), patient()] } } })
+  await app.inject({ method: 'PATCH', url: `/teleconsultation/${partial}`, payload: { participants: { number: 3, data: [doctor(), patient()] } } })
+  await app.inject({ method: 'DELETE', url: `/teleconsultation/${full}` })
+  await app.reaper.idle()
+
+  const check = (documented: Map<string, string>, values: Record<string, unknown>, where: string): void => {
+    for (const [field, value] of Object.entries(values)) {
+      const type = documented.get(field)
+      if (type === undefined) { t.fail(`${where}: ${field} is not documented`); continue }
+      t.ok(TYPE_CHECKS[type]?.(value), `${where}: ${field} is written as ${type}`)
+      if (field === 'participants') for (const p of value as Array<Record<string, unknown>>) check(participantKeys, p, `${where} participants[]`)
+    }
+  }
+  const writes = crud.requests().filter(r => r.status === 200 || r.status === 204)
+  const inserts = writes.filter(r => r.method === 'POST' && r.path === '/teleconsultations/')
+  const patches = writes.filter(r => r.method === 'PATCH' && r.path.startsWith('/teleconsultations/'))
+  t.equal(inserts.length, 2)
+  t.ok(patches.some(r => ((r.body as { $set: { pendingRoomDeletions?: unknown[] } }).$set.pendingRoomDeletions ?? []).length > 0), 'a swap was written')
+  for (const insert of inserts) {
+    const { __STATE__: state, ...doc } = insert.body as Record<string, unknown>
+    t.equal(state, 'PUBLIC')
+    check(fields, doc, 'insert')
+  }
+  for (const patch of patches) {
+    const { $set, $unset, ...others } = patch.body as { $set: Record<string, unknown>, $unset?: Record<string, unknown> }
+    t.same(others, {}, 'only $set and $unset')
+    check(fields, $set, '$set')
+    for (const field of Object.keys($unset ?? {})) t.ok(fields.has(field), `$unset: ${field} is documented`)
+  }
+  const mapInserts = writes.filter(r => r.method === 'POST' && r.path === '/teleconsultations_users/')
+  t.ok(mapInserts.length > 0)
+  for (const insert of mapInserts) {
+    const { __STATE__: state, ...row } = insert.body as Record<string, unknown>
+    t.equal(state, 'PUBLIC')
+    check(mapFields, row, 'user map insert')
+  }
 })
