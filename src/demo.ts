@@ -6,7 +6,7 @@ import { startKaleyraEmulator, type KaleyraEmulator } from './emulator/index.js'
 /** Emulator mode: starts the Kaleyra emulator in this process and points the config at it. */
 export async function startEmbeddedKaleyra (env: Env): Promise<{ env: Env, emulator: KaleyraEmulator }> {
   const apiKey = env.BANDYER_API_SECRET_KEY ?? `ak_emulator_${randomBytes(12).toString('hex')}`
-  const emulator = await startKaleyraEmulator({ apiKey, host: '127.0.0.1', port: 0 })
+  const emulator = await startKaleyraEmulator({ apiKey, host: '127.0.0.1', port: env.KALEYRA_EMULATOR_PORT })
   return { env: { ...env, BANDYER_API_SECRET_KEY: apiKey, BANDYER_BASE_URL: emulator.url }, emulator }
 }
 

@@ -12,6 +12,7 @@ export const EnvSchema = Type.Object({
   BANDYER_API_SECRET_KEY: optionalString('Kaleyra API key, sent as the apikey header. Required unless KALEYRA_EMULATOR is true.'),
   BANDYER_BASE_URL: Type.Optional(Type.String({ format: 'uri', description: 'Kaleyra v2 base URL, e.g. https://api.sandbox.eu.bandyer.com' })),
   KALEYRA_EMULATOR: bool(false, 'Run the embedded Kaleyra emulator in-process instead of calling Kaleyra (demo and local development).'),
+  KALEYRA_EMULATOR_PORT: Type.Integer({ default: 0, minimum: 0, maximum: 65535, description: 'Port of the embedded Kaleyra emulator on 127.0.0.1 (0: any free port).' }),
   HTTP_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
   SERVICE_PREFIX: Type.String({ default: '/', pattern: '^/', description: 'Path prefix of the API routes (status and documentation routes stay at the root).' }),

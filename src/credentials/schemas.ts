@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS } from '../kaleyra/wire.js'
-import { errorResponse, upstreamErrors } from '../platform/schemas.js'
+import { errorResponse, jsonBodyErrors, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
 
 export const DEFAULT_EXPIRES_IN_SECONDS = 3600
 
@@ -28,10 +28,9 @@ export const CredentialsSchema = Type.Object({
 })
 
 export const errors = {
-  badRequest: errorResponse('Invalid body', 'body.expiresIn must be >= 360'),
+  badRequest: errorResponse('Invalid body', validationErrorExample('body.expiresIn must be >= 360')),
   unauthorized: errorResponse('No authenticated user in the request', 'Unauthorized user'),
   forbidden: errorResponse('None of the caller\'s groups is listed in the service privileges', 'Failed POST /credentials: none of the user\'s groups is listed in the service privileges'),
-  tooLarge: errorResponse('Body too large', 'Request body is too large'),
-  unsupported: errorResponse('Body is not JSON', 'Unsupported Media Type'),
+  ...jsonBodyErrors,
   ...upstreamErrors
 }

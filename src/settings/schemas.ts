@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { KALEYRA_ID_PATTERN, VIRTUAL_BACKGROUND_FIELD } from '../kaleyra/wire.js'
-import { errorResponse, upstreamErrors } from '../platform/schemas.js'
+import { errorResponse, jsonBodyErrors, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
 
 const NullableString = (description: string) => Type.Union([Type.String(), Type.Null()], { description })
 
@@ -65,9 +65,13 @@ export const errors = {
   unauthorized: errorResponse('No authenticated user in the request', 'Unauthorized user'),
   forbidden: errorResponse('SETTINGS_ADMIN_GROUPS is set and the caller is in none of them', 'Forbidden'),
   tooLarge: errorResponse('The file is larger than 10 MB', 'Failed POST /settings/background-image: the file is larger than 10 MB'),
-  unsupported: errorResponse('Not multipart, or the file is not a JPEG image', 'Failed POST /settings/background-image: the virtual_background file must be a JPEG image'),
-  updateBadRequest: errorResponse('Invalid body or unknown alias', 'Failed PATCH /settings/update: 3e4d0683d78be3a884b7a60028644f57 is not a virtual background of the company'),
-  bodyTooLarge: errorResponse('Body too large', 'Request body is too large'),
-  notJson: errorResponse('Body is not JSON', 'Unsupported Media Type'),
+  unsupported: errorResponse('Not multipart, or the file is not a JPEG image', 'Failed POST /settings/background-image: the virtual_background file must be a JPEG image (image/jpeg), not image/png'),
+  updateBadRequest: errorResponse(
+    'Invalid body or unknown alias',
+    'Failed PATCH /settings/update: 3e4d0683d78be3a884b7a60028644f57 is not a virtual background of the company',
+    validationErrorExample('body must have required property \'background_alias\'')
+  ),
+  bodyTooLarge: jsonBodyErrors[413],
+  notJson: jsonBodyErrors[415],
   ...upstreamErrors
 }

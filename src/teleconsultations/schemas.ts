@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { errorResponse, NoContent, upstreamErrors } from '../platform/schemas.js'
+import { errorResponse, jsonBodyErrors, NoContent, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
 
 const Id = Type.String({ minLength: 1, maxLength: 256 })
 
@@ -97,14 +97,22 @@ export const UploadsDeletedSchema = Type.Object({
   deleted: Type.Integer({ minimum: 0, description: 'Files deleted; less than total when some could not be (repeat the request later)' })
 }, { examples: [{ total: 2, deleted: 2 }] })
 
+const EXAMPLE_ID = '65a1f0c2e4b0a1b2c3d4e5f6'
+const invalidDate = validationErrorExample('body.start_date must match format "date-time"')
+const frozen = (label: string): string => `Failed ${label}: teleconsultation can no longer be modified`
+
 export const errors = {
-  badRequest: errorResponse('Invalid request', 'Failed POST /teleconsultation: no plus user in room'),
+  createBadRequest: errorResponse('Invalid request', 'Failed POST /teleconsultation: no plus user in room', invalidDate),
+  updateBadRequest: errorResponse('Invalid request', 'Failed PATCH /teleconsultation: no plus user in room', invalidDate),
+  participantBadRequest: errorResponse('Invalid request', `Failed POST /teleconsultation/${EXAMPLE_ID}/participants/data: no plus user in room`),
+  badId: errorResponse('Invalid teleconsultation id', validationErrorExample('params.id must match pattern "^[A-Za-z0-9_-]{1,64}$"')),
+  viewBadRequest: errorResponse('Invalid teleconsultation id or query', validationErrorExample('querystring.language must NOT have more than 16 characters')),
   unauthorized: errorResponse('The caller is not a participant', 'Unauthorized user'),
   credentialsRefused: errorResponse('Identity-provider mode: the identity service refused the caller\'s credentials', 'Unauthorized user'),
-  notFound: errorResponse('No such teleconsultation', 'Room with id 65a1f0c2e4b0a1b2c3d4e5f6 not found on CRUD'),
-  conflict: errorResponse('The teleconsultation can no longer be modified', 'Failed PATCH /teleconsultation/65a1f0c2e4b0a1b2c3d4e5f6: teleconsultation can no longer be modified'),
-  tooLarge: errorResponse('Body too large', 'Request body is too large'),
-  unsupported: errorResponse('Body is not JSON', 'Unsupported Media Type'),
+  notFound: errorResponse('No such teleconsultation', `Room with id ${EXAMPLE_ID} not found on CRUD`),
+  updateConflict: errorResponse('The teleconsultation can no longer be modified', frozen(`PATCH /teleconsultation/${EXAMPLE_ID}`)),
+  participantConflict: errorResponse('The teleconsultation can no longer be modified', frozen(`POST /teleconsultation/${EXAMPLE_ID}/participants/data`)),
+  ...jsonBodyErrors,
   ...upstreamErrors
 }
 

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { KALEYRA_ID_PATTERN } from '../kaleyra/wire.js'
-import { errorResponse, upstreamErrors } from '../platform/schemas.js'
+import { errorResponse, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
 
 export const TranscriptionParamsSchema = Type.Object({
   roomId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Teleconsultation id (not the Kaleyra room id)', examples: ['65a1f0c2e4b0a1b2c3d4e5f6'] }),
@@ -15,7 +15,7 @@ export const TranscriptionSchema = Type.Object({}, {
 })
 
 export const errors = {
-  badRequest: errorResponse('Invalid path parameters', 'params.sessionId must match pattern "^[a-zA-Z0-9._-]{1,128}$"'),
+  badRequest: errorResponse('Invalid path parameters', validationErrorExample('params.sessionId must match pattern "^[a-zA-Z0-9._-]{1,128}$"')),
   unauthorized: errorResponse('The caller is not a participant', 'Unauthorized user'),
   notFound: errorResponse('No such teleconsultation or session, or the transcription is not ready yet', 'Transcription not available yet'),
   conflict: errorResponse('Recording is disabled (DEFAULT_RECORDING_TYPE=none)', 'Transcription not available: recording is disabled'),

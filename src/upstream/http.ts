@@ -1,6 +1,7 @@
 // The single HTTP client of the service: every call to Kaleyra, the CRUD Service and the
 // identity service goes through here (keep-alive pool per origin, deadline, retries, metrics hook).
 import type { IncomingHttpHeaders } from 'node:http'
+import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Agent, request, type Dispatcher } from 'undici'
 import { UpstreamError, type UpstreamTarget } from './errors.js'
@@ -182,7 +183,19 @@ export class HttpUpstream {
 
     const controller = new AbortController()
     let timedOut = false
-    const timer = setTimeout(() => { timedOut = true; controller.abort() }, timeoutMs)
+    let timer: NodeJS.Timeout | undefined
+    const startDeadline = (): void => { timer = setTimeout(() => { timedOut = true; controller.abort() }, timeoutMs) }
+    if (body instanceof Readable) {
+      // A streamed body goes out at the pace of its source (a client's upload): the deadline counts
+      // from its last byte. Meanwhile undici's headersTimeout still fires if the server stops reading.
+      const source = body
+      body = Readable.from((async function * () {
+        yield * source
+        startDeadline()
+      })(), { objectMode: false })
+    } else {
+      startDeadline()
+    }
     const started = process.hrtime.bigint()
     const observe = (cls: StatusClass): void => {
       this.#observer?.({

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import t from 'tap'
 import { setup } from '../helpers/app.js'
 
@@ -42,4 +43,40 @@ t.test('every public route is documented with its schemas and examples', async t
   t.notOk(spec.paths['/-/healthz'], 'status routes are hidden')
   const ui = await app.inject({ method: 'GET', url: '/documentation/' })
   t.equal(ui.statusCode, 200)
+})
+
+/** Fastify's own messages: they belong in `message` of its `{ statusCode, code, error, message }` shape. */
+const FASTIFY_MESSAGE = /^(body|params|querystring|headers)\b|^Request body is too large$|^Unsupported Media Type$|^Body is not valid JSON/
+
+t.test('error examples have the shape the service answers, and name the route they document', async t => {
+  const { app } = await setup(t)
+  const spec = (await app.inject({ method: 'GET', url: '/documentation/json' })).json()
+  const ids = /\b[0-9a-f]{24}\b/g
+  for (const [path, operations] of Object.entries<Record<string, { responses: Record<string, { content?: Record<string, { example?: unknown, examples?: Record<string, { value: unknown }> }> }> }>>(spec.paths)) {
+    for (const [method, op] of Object.entries(operations)) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (Number(status) < 400) continue
+        const media = response.content?.['application/json']
+        const examples = [media?.example, ...Object.values(media?.examples ?? {}).map(e => e.value)].filter(e => e !== undefined) as Array<Record<string, unknown>>
+        const where = `${method.toUpperCase()} ${path} ${status}`
+        t.ok(examples.length > 0, `${where} has an example`)
+        for (const example of examples) {
+          if (Object.keys(example).length === 1) {
+            t.type(example.error, 'string', `${where}: a service error is { error }`)
+            t.notMatch(example.error, FASTIFY_MESSAGE, `${where}: "${String(example.error)}" is a Fastify message, not a service error`)
+            const named = /^Failed (\w+) (\S+?):/.exec(String(example.error))
+            if (named !== null) {
+              t.equal(named[1], method.toUpperCase(), `${where}: the example names this method`)
+              t.ok(path.startsWith(named[2].replace(ids, '{id}')), `${where}: the example names this route (${named[2]})`)
+            }
+          } else {
+            t.same(Object.keys(example).sort(), ['code', 'error', 'message', 'statusCode'], `${where}: Fastify's shape`)
+            t.equal(example.statusCode, Number(status), `${where}: statusCode`)
+            t.equal(example.error, STATUS_CODES[status], `${where}: error is the reason phrase`)
+            t.match(example.code, /^FST_ERR_/, `${where}: code`)
+          }
+        }
+      }
+    }
+  }
 })

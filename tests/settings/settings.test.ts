@@ -113,6 +113,40 @@ t.test('the file is streamed to Kaleyra while it is still arriving', async t => 
   t.equal(sha(Buffer.from(await (await request(bg.url.replace(emulator.url, proxy.url))).body.arrayBuffer())), sha(image))
 })
 
+t.test('a slow client is not a Kaleyra timeout: the deadline counts once the file has been sent', async t => {
+  const { app, emulator } = await setup(t, { env: { KALEYRA_TIMEOUT_MS: '500' } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as AddressInfo
+  const image = jpeg(2 * MB)
+  const post = async (body: AsyncIterable<Buffer>) => await request(`http://127.0.0.1:${port}/settings/background-image`, {
+    method: 'POST', headers: { ...admin, ...multipart().headers }, body: Readable.from(body)
+  })
+
+  async function * pausingClient (): AsyncGenerator<Buffer> {
+    yield Buffer.from(partHead(background(image)))
+    yield image.subarray(0, MB)
+    // A phone on a poor network: the upload takes longer than KALEYRA_TIMEOUT_MS, Kaleyra is fine.
+    await new Promise(resolve => setTimeout(resolve, 1_500))
+    yield image.subarray(MB)
+    yield Buffer.from(CLOSING)
+  }
+  const res = await post(pausingClient())
+  t.equal(res.statusCode, 200)
+  const { virtual_background: bg } = await res.body.json() as { virtual_background: { url: string } }
+  t.equal(sha(Buffer.from(await (await request(bg.url)).body.arrayBuffer())), sha(image))
+
+  // Kaleyra not answering once it has the whole file is still a timeout.
+  emulator.faults.add({ method: 'POST', path: '/v2/company/virtual-background', kind: 'hang', times: 1 })
+  async function * wholeFile (): AsyncGenerator<Buffer> {
+    yield Buffer.from(partHead(background(image)))
+    yield image
+    yield Buffer.from(CLOSING)
+  }
+  const hung = await post(wholeFile())
+  t.equal(hung.statusCode, 504)
+  t.same(await hung.body.json(), { error: 'Kaleyra service timeout' })
+})
+
 t.test('authentication and SETTINGS_ADMIN_GROUPS', async t => {
   const { app, emulator } = await setup(t, { env: { SETTINGS_ADMIN_GROUPS: 'admin, it-staff' } })
   const form = multipart(background(jpeg(100)))
