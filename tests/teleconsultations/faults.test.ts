@@ -56,6 +56,17 @@ for (const fault of createFaults) {
   })
 }
 
+eachStore(t, 'POST: Kaleyra created a user but its answer was lost → the retry\'s 409 is adopted, one user, 201', async (t, store) => {
+  const faulty = faultyStores(await storesOf(t, store))
+  const { app, emulator } = await setup(t, { stores: faulty.stores })
+  emulator.faults.add({ method: 'POST', path: '/v2/users', kind: 'reset', phase: 'after', times: 1 })
+  const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
+  t.equal(res.statusCode, 201)
+  t.equal(emulator.users().length, 2, 'one Kaleyra user per participant')
+  t.equal(emulator.requests().filter(r => r.method === 'POST' && r.path === '/v2/users' && r.status === 409).length, 1, 'the retry met the user already there')
+  t.ok(await consistent(emulator, faulty.stores.teleconsultations, [res.json().roomId]))
+})
+
 eachStore(t, 'POST: the room cannot be deleted after a failed insert → retried in background', async (t, store) => {
   const faulty = faultyStores(await storesOf(t, store))
   const { app, emulator } = await setup(t, { stores: faulty.stores })
