@@ -1,6 +1,7 @@
 import t from 'tap'
-import { eachStore, setup } from '../helpers/app.js'
+import { eachStore, setup, storesOf } from '../helpers/app.js'
 import { as, body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
+import { faultyStores, type StoreMethod } from '../helpers/store-faults.js'
 
 interface BadInput {
   name: string
@@ -70,10 +71,14 @@ const cases: BadInput[] = [
 
 eachStore(t, `${cases.length} bad inputs: each a 4xx naming the problem, nothing changed`, async (t, store) => {
   t.ok(cases.length >= 30)
-  const { app, emulator, stores } = await setup(t, { store })
+  // The stores count their writes, so a refused POST that stored a record (or a user-map row) shows.
+  const counting = faultyStores(await storesOf(t, store))
+  const { app, emulator, stores } = await setup(t, { stores: counting.stores })
+  const writes = (): number[] => (['insert', 'update', 'remove', 'mapInsert'] as StoreMethod[]).map(m => counting.succeeded(m))
   const created = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR), end: isoFromNow(2 * HOUR) }) })
   const id: string = created.json().roomId
   const recordBefore = await stores.teleconsultations.get(id)
+  const writesBefore = writes()
   const roomsBefore = emulator.liveRooms()
   const usersBefore = emulator.users()
   const callsBefore = emulator.requests().filter(r => r.method !== 'GET').length
@@ -91,6 +96,7 @@ eachStore(t, `${cases.length} bad inputs: each a 4xx naming the problem, nothing
   }
 
   t.same(await stores.teleconsultations.get(id), recordBefore, 'the stored teleconsultation is unchanged')
+  t.same(writes(), writesBefore, 'no record and no user-map row was written, updated or removed')
   t.same(emulator.liveRooms(), roomsBefore, 'no room was created or deleted')
   t.same(emulator.users(), usersBefore, 'no Kaleyra user was created')
   t.equal(emulator.requests().filter(r => r.method !== 'GET').length, callsBefore, 'no Kaleyra write happened')

@@ -3,6 +3,7 @@ import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
 import type { FakeCrudService } from '../fakes/crud-service.js'
 import { eachStore, setup, startEmulator } from '../helpers/app.js'
 import { startCrud } from '../helpers/crud.js'
+import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
 import { body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -50,6 +51,21 @@ eachStore(t, '10 concurrent POSTs sharing a new participant create one Kaleyra u
   const creations = emulator.requests().filter(r => r.method === 'POST' && r.path === '/v2/users')
   t.equal(creations.length, 11, 'one creation per distinct participant')
   t.equal(emulator.liveRooms().length, 10)
+})
+
+eachStore(t, 'the new participants of one request get their Kaleyra users concurrently, not one by one', async (t, store) => {
+  const emulator = await startEmulator(t)
+  const proxy = await startKaleyraProxy(emulator.url)
+  t.teardown(() => proxy.close())
+  const { app } = await setup(t, { store, emulator, env: { BANDYER_BASE_URL: proxy.url } })
+  // Each creation is held a moment by Kaleyra: one at a time, the proxy would never see two open.
+  emulator.faults.add({ method: 'POST', path: '/v2/users', kind: 'latency', ms: 150 })
+  const participants = [doctor(), ...Array.from({ length: 5 }, (_, i) => patient(`new-${i}`))]
+  const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ participants }) })
+  t.equal(res.statusCode, 201)
+  t.equal(emulator.users().length, 6)
+  const concurrent = proxy.maxConcurrent(/^\/v2\/users/)
+  t.ok(concurrent > 1, `user creations overlap (${concurrent} at once)`)
 })
 
 eachStore(t, 'two app instances sharing Kaleyra and a store adopt each other\'s users', async (t, store) => {

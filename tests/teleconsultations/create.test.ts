@@ -133,3 +133,28 @@ eachStore(t, 'the created teleconsultation is readable by its participants', asy
   t.equal(res.statusCode, 200)
   t.equal(res.json().bandyerUserId, kaleyraUserIdFor('patient-1'))
 })
+
+eachStore(t, 'rooms with a duration last at most 24 hours (Kaleyra\'s limit); unlimited rooms have no such limit', async (t, store) => {
+  const limited = await setup(t, { store, env: { UNLIMITED_TELECONSULTATION: 'false' } })
+  const tooLong = await limited.app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ duration: 86_401 }) })
+  t.equal(tooLong.statusCode, 400)
+  t.same(tooLong.json(), { error: 'Failed POST /teleconsultation: the teleconsultation cannot last more than 24 hours' })
+  t.equal(limited.emulator.users().length, 0, 'nothing was created')
+
+  const day = await limited.app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR), duration: 86_400 }) })
+  t.equal(day.statusCode, 201, 'exactly 24 hours is accepted')
+  const [room] = limited.emulator.liveRooms()
+  t.equal(room.duration, 86_400)
+  const id: string = day.json().roomId
+  const record = await limited.stores.teleconsultations.get(id)
+  const longer = await limited.app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { end_date: new Date(Date.parse(record!.startDate) + 86_401_000).toISOString() } })
+  t.equal(longer.statusCode, 400)
+  t.same(longer.json(), { error: `Failed PATCH /teleconsultation/${id}: the teleconsultation cannot last more than 24 hours` })
+  t.same(await limited.stores.teleconsultations.get(id), record, 'the PATCH changed nothing')
+  t.same(limited.emulator.liveRooms().map(r => r.roomId), [room.roomId], 'the room was kept')
+
+  const unlimited = await setup(t, { store })
+  const res = await unlimited.app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ duration: 2 * 86_400 }) })
+  t.equal(res.statusCode, 201)
+  t.equal(unlimited.emulator.liveRooms()[0].duration ?? null, null)
+})

@@ -2,7 +2,7 @@ import t from 'tap'
 import type { KaleyraEmulator, FaultRule } from '../../src/emulator/index.js'
 import type { TeleconsultationStore } from '../../src/store/types.js'
 import { eachStore, setup, storesOf } from '../helpers/app.js'
-import { body, HOUR, isoFromNow } from '../helpers/fixtures.js'
+import { body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 import { faultyStores, type StoreMethod } from '../helpers/store-faults.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -20,6 +20,7 @@ async function consistent (emulator: KaleyraEmulator, store: TeleconsultationSto
 interface CreateFault { name: string, kaleyra?: FaultRule, store?: StoreMethod, status: number }
 
 const createFaults: CreateFault[] = [
+  { name: 'user map lookup unreachable', store: 'find', status: 502 },
   { name: 'user creation answers 500', kaleyra: { method: 'POST', path: '/v2/users', kind: 'status', status: 500 }, status: 502 },
   { name: 'user creation hangs', kaleyra: { method: 'POST', path: '/v2/users', kind: 'hang' }, status: 504 },
   { name: 'user creation connection reset', kaleyra: { method: 'POST', path: '/v2/users', kind: 'reset' }, status: 502 },
@@ -47,12 +48,24 @@ for (const fault of createFaults) {
     emulator.faults.clear()
     await waitFor('orphan rooms to be cleaned up', () => emulator.liveRooms().length === 0)
     t.equal(emulator.liveRooms().length, 0, 'no orphan room in Kaleyra')
+    t.equal(faulty.succeeded('insert'), 0, 'no teleconsultation record was stored')
 
     const again = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
     t.equal(again.statusCode, 201, 'the same request succeeds once the fault is gone')
     t.ok(await consistent(emulator, faulty.stores.teleconsultations, [again.json().roomId]))
   })
 }
+
+eachStore(t, 'POST: Kaleyra created a user but its answer was lost → the retry\'s 409 is adopted, one user, 201', async (t, store) => {
+  const faulty = faultyStores(await storesOf(t, store))
+  const { app, emulator } = await setup(t, { stores: faulty.stores })
+  emulator.faults.add({ method: 'POST', path: '/v2/users', kind: 'reset', phase: 'after', times: 1 })
+  const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
+  t.equal(res.statusCode, 201)
+  t.equal(emulator.users().length, 2, 'one Kaleyra user per participant')
+  t.equal(emulator.requests().filter(r => r.method === 'POST' && r.path === '/v2/users' && r.status === 409).length, 1, 'the retry met the user already there')
+  t.ok(await consistent(emulator, faulty.stores.teleconsultations, [res.json().roomId]))
+})
 
 eachStore(t, 'POST: the room cannot be deleted after a failed insert → retried in background', async (t, store) => {
   const faulty = faultyStores(await storesOf(t, store))
@@ -65,9 +78,17 @@ eachStore(t, 'POST: the room cannot be deleted after a failed insert → retried
   t.pass('room deleted by the reaper')
 })
 
-interface ReplaceFault { name: string, kaleyra?: FaultRule, store?: StoreMethod, status: number }
+interface ReplaceFault { name: string, kaleyra?: FaultRule, store?: StoreMethod, status: number, payload?: Record<string, unknown> }
+
+/** A PATCH that adds a participant never seen before: the replacement first creates their Kaleyra user. */
+const newcomer = { participants: { number: 3, data: [doctor(), patient(), patient('newcomer')] } }
 
 const replaceFaults: ReplaceFault[] = [
+  { name: 'the newcomer\'s user map lookup fails', store: 'find', payload: newcomer, status: 502 },
+  { name: 'the newcomer\'s Kaleyra user creation answers 500', kaleyra: { method: 'POST', path: '/v2/users', kind: 'status', status: 500 }, payload: newcomer, status: 502 },
+  { name: 'the newcomer\'s Kaleyra user creation hangs', kaleyra: { method: 'POST', path: '/v2/users', kind: 'hang' }, payload: newcomer, status: 504 },
+  { name: 'the newcomer\'s Kaleyra user creation is reset', kaleyra: { method: 'POST', path: '/v2/users', kind: 'reset' }, payload: newcomer, status: 502 },
+  { name: 'mapping the newcomer fails', store: 'mapInsert', payload: newcomer, status: 502 },
   { name: 'reading the record fails', store: 'get', status: 502 },
   { name: 'room creation answers 500', kaleyra: { method: 'POST', path: '/v2/rooms', kind: 'status', status: 500 }, status: 502 },
   { name: 'room creation hangs', kaleyra: { method: 'POST', path: '/v2/rooms', kind: 'hang' }, status: 504 },
@@ -86,7 +107,7 @@ for (const fault of replaceFaults) {
     const before = await faulty.stores.teleconsultations.get(id)
     if (fault.kaleyra !== undefined) emulator.faults.add(fault.kaleyra)
     if (fault.store !== undefined) faulty.failNext(fault.store)
-    const res = await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { start_date: isoFromNow(2 * HOUR), duration_in_seconds: 3600 } })
+    const res = await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: fault.payload ?? { start_date: isoFromNow(2 * HOUR), duration_in_seconds: 3600 } })
     t.equal(res.statusCode, fault.status)
     const after = await faulty.stores.teleconsultations.get(id)
     if (fault.status !== 204) {
