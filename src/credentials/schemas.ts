@@ -28,9 +28,12 @@ export const CredentialsSchema = Type.Object({
 })
 
 export const errors = {
-  badRequest: errorResponse('Invalid body', validationErrorExample('body.expiresIn must be >= 360')),
+  badRequest: errorResponse(
+    'Invalid body, or a caller without a Kaleyra user yet whose groups are in no list of the privileges',
+    validationErrorExample('body.expiresIn must be >= 360'),
+    'Failed POST /credentials: none of the user\'s groups is listed in the service privileges'
+  ),
   unauthorized: errorResponse('No authenticated user in the request', 'Unauthorized user'),
-  forbidden: errorResponse('None of the caller\'s groups is listed in the service privileges', 'Failed POST /credentials: none of the user\'s groups is listed in the service privileges'),
   ...jsonBodyErrors,
   ...upstreamErrors
 }

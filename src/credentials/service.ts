@@ -3,7 +3,7 @@ import type { KaleyraClient } from '../kaleyra/client.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
 import { roleForGroups } from '../identity/roles.js'
 import type { CallerContext, IdentityProvider } from '../identity/types.js'
-import { NoKaleyraRoleError, UnauthorizedError } from '../platform/errors.js'
+import { BadRequestError, UnauthorizedError } from '../platform/errors.js'
 import type { UserMapStore } from '../store/types.js'
 
 export interface SdkAccess {
@@ -30,7 +30,7 @@ export function createCredentialsService (deps: {
     if (existing !== null) return existing.bandyerId
     const groups = await deps.identity.callerGroups(ctx)
     const role = roleForGroups(groups, privileges)
-    if (role === null) throw new NoKaleyraRoleError('Failed POST /credentials: none of the user\'s groups is listed in the service privileges')
+    if (role === null) throw new BadRequestError('Failed POST /credentials: none of the user\'s groups is listed in the service privileges')
     return await deps.users.ensure({ userId: callerId, role, groups }, { callerId })
   }
 

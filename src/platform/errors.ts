@@ -6,7 +6,6 @@ export const BadRequestError = createError<[string]>('TCS_BAD_REQUEST', '%s', 40
 export const UnauthorizedError = createError('TCS_UNAUTHORIZED', 'Unauthorized user', 401)
 export const ForbiddenError = createError('TCS_FORBIDDEN', 'Forbidden', 403)
 /** An authenticated caller whose groups give no Kaleyra role (POST /credentials). */
-export const NoKaleyraRoleError = createError<[string]>('TCS_NO_KALEYRA_ROLE', '%s', 403)
 export const NotFoundError = createError<[string]>('TCS_NOT_FOUND', '%s', 404)
 export const ConflictError = createError<[string]>('TCS_CONFLICT', '%s', 409)
 export const PayloadTooLargeError = createError<[string]>('TCS_PAYLOAD_TOO_LARGE', '%s', 413)

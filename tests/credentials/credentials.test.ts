@@ -71,11 +71,11 @@ eachStore(t, 'no user in the headers: 401 and no Kaleyra call', async (t, store)
   t.equal(emulator.requests().length, 0)
 })
 
-eachStore(t, 'a caller whose groups give no role is refused with 403 and gets no Kaleyra user', async (t, store) => {
+eachStore(t, 'a caller whose groups give no role is refused with 400 and gets no Kaleyra user', async (t, store) => {
   const { app, emulator, stores } = await setup(t, { store })
   for (const headers of [as('visitor', ['visitor']), as('visitor')]) {
     const res = await app.inject({ method: 'POST', url: '/credentials', headers, payload: {} })
-    t.equal(res.statusCode, 403)
+    t.equal(res.statusCode, 400)
     t.same(res.json(), { error: 'Failed POST /credentials: none of the user\'s groups is listed in the service privileges' })
   }
   t.equal(emulator.users().length, 0)
