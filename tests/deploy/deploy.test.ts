@@ -246,7 +246,16 @@ t.test('kubernetes.yaml and the Marketplace item match the service', async t => 
   checkConfigMap('marketplace-item.json', itemMap.mountPath, Object.fromEntries(itemMap.files.map(f => [f.name, f.content])), itemEnv.TELECONSULTATION_SERVICE_CONFIG_PATH)
 })
 
-t.test('docs/configuration.md documents every environment variable', async t => {
+t.test('docs/configuration.md documents every environment variable, with its default', async t => {
   const doc = readFileSync(join(root, 'docs/configuration.md'), 'utf8')
   t.same(envVariables.filter(name => !doc.includes(`\`${name}\``)), [], 'none missing')
+  // Table rows: | `NAME` | default | description |
+  const documented = new Map([...doc.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+) \|/gm)].map(m => [m[1], m[2].trim()]))
+  for (const name of envVariables) {
+    const { default: value } = EnvSchema.properties[name as keyof typeof EnvSchema.properties] as { default?: unknown }
+    const expected = value === undefined ? undefined : value === '' ? "`''`" : `\`${String(value)}\``
+    const cell = documented.get(name)
+    if (expected !== undefined) t.equal(cell, expected, `${name}: the documented default is the real one`)
+    else t.ok(cell !== undefined && !cell.startsWith('`'), `${name}: documented without a default (${String(cell)})`)
+  }
 })
