@@ -2,6 +2,7 @@ import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { startKaleyraEmulator } from '../src/emulator/index.js'
 import { readPackage } from '../src/platform/package-info.js'
 import { startEmulator } from './helpers/app.js'
 import { startCrud } from './helpers/crud.js'
@@ -100,6 +101,43 @@ t.test('SIGTERM: not ready at once, still serving during the delay, in-flight re
   const order = ['shutting down: reporting not ready', 'closing the server', 'request completed', 'closed'].map(m => messages.lastIndexOf(m))
   t.same(order, [...order].sort((a, b) => a - b), 'logged in order: not ready, closing, the in-flight request completed, closed')
   t.ok(order.every(i => i >= 0))
+})
+
+t.test('the compiled server: /-/ready turns 503 while Kaleyra is stopped and 200 when it is back; /-/healthz stays 200', async t => {
+  const emulator = await startEmulator(t)
+  const server = startProcess(t, [process.execPath, entry], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      BANDYER_BASE_URL: emulator.url,
+      BANDYER_API_SECRET_KEY: emulator.apiKey,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'info',
+      WAIT_BEFORE_SERVER_CLOSE_SEC: '0',
+      STATUS_CHECK_CACHE_MS: '200',
+      STATUS_CHECK_TIMEOUT_MS: '500'
+    }
+  })
+  const listening = await server.waitForLog('the server to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))
+  const url = String(listening.msg).replace('Server listening at ', '')
+  const status = async (path: string) => (await httpCall(url + path)).status
+  t.equal(await status('/-/ready'), 200)
+
+  await emulator.close()
+  await waitFor('ready to turn 503', async () => await status('/-/ready') === 503)
+  t.same(JSON.parse((await httpCall(`${url}/-/ready`)).body), { status: 'KO', name, version, message: 'Kaleyra: unreachable' })
+  t.equal(await status('/-/check-up'), 503, 'check-up agrees')
+  t.equal(await status('/-/healthz'), 200, 'the process is alive: no restart for a Kaleyra outage')
+
+  const back = await startKaleyraEmulator({ apiKey: emulator.apiKey, port: Number(new URL(emulator.url).port) })
+  t.teardown(() => back.close())
+  await waitFor('ready to turn 200 again', async () => await status('/-/ready') === 200)
+  t.equal(await status('/-/check-up'), 200)
+
+  server.child.kill('SIGTERM')
+  t.same(await server.exited, { code: 0, signal: null })
+  t.same(server.logs().filter(r => /^dependencies /.test(String(r.msg))).map(r => [r.level, r.msg]),
+    [[30, 'dependencies reachable: ready'], [40, 'dependencies unavailable: not ready'], [30, 'dependencies reachable: ready']], 'each change logged once')
 })
 
 function run (env: Record<string, string>) {

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -55,6 +55,22 @@ function execForm (args: string): string[] {
   return JSON.parse(args.slice(args.indexOf('['))) as string[]
 }
 
+/**
+ * Whether .dockerignore lets `path` (relative to the context root) into the build context: the
+ * last matching rule wins. Handles the rules this project uses (`*`, plain paths, `!` before
+ * either); anything else is refused rather than guessed.
+ */
+function inBuildContext (rules: string[], path: string): boolean {
+  let included = true
+  for (const rule of rules) {
+    const negated = rule.startsWith('!')
+    const pattern = (negated ? rule.slice(1) : rule).replace(/\/+$/, '')
+    if (pattern !== '*' && /[*?[\]]/.test(pattern)) throw new Error(`.dockerignore rule not handled by this test: ${rule}`)
+    if (pattern === '*' || path === pattern || path.startsWith(`${pattern}/`)) included = negated
+  }
+  return included
+}
+
 const imageEnv = Object.fromEntries(only(runtime, 'ENV').split(/\s+/).map(pair => pair.split('=') as [string, string]))
 
 /** Whether a user other than the owner can execute `file` (every directory on the way searchable). */
@@ -96,20 +112,48 @@ t.test('the Dockerfile follows the platform conventions', async t => {
 })
 
 t.test('the image, rebuilt without Docker: production install, compiled output, readable by a non-root user, HEALTHCHECK', async t => {
-  t.ok(existsSync(join(root, 'dist', 'server.js')), 'dist/ is built (npm test runs the build first)')
   const tree = mkdtempSync(join(tmpdir(), 'tcs-image-'))
   t.teardown(() => rmSync(tree, { recursive: true, force: true }))
+
+  // The build stage, from only what .dockerignore lets into the context: its COPYs, then its RUN
+  // steps. The repository's node_modules stands in for its `npm ci` (the runtime stage's install
+  // is run for real below), so this is the real `npm run build` on the copied files.
+  const ignoreRules = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map(l => l.trim()).filter(l => l !== '' && !l.startsWith('#'))
+  const build = join(tree, 'build')
+  mkdirSync(build)
+  const buildStage = dockerfile.filter(i => i.stage === 0)
+  for (const copy of buildStage.filter(i => i.instruction === 'COPY')) {
+    const [destination, ...sources] = copy.args.split(' ').reverse()
+    for (const source of sources) {
+      if (destination !== './' && destination !== `./${source}`) throw new Error(`COPY not handled by this test: ${copy.args}`)
+      t.ok(inBuildContext(ignoreRules, source), `${source} (COPY in the build stage) is in the build context`)
+      cpSync(join(root, source), join(build, source), { recursive: true })
+    }
+  }
+  symlinkSync(join(root, 'node_modules'), join(build, 'node_modules'), 'dir')
+  const buildSteps = buildStage.filter(i => i.instruction === 'RUN' && !i.args.startsWith('npm ci '))
+  t.same(buildSteps.map(i => i.args), ['npm run build'])
+  // Without tap's coverage loader (NODE_OPTIONS), which the image does not have either.
+  const buildEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_OPTIONS'))
+  for (const step of buildSteps) await promisify(execFile)('sh', ['-c', step.args], { cwd: build, env: buildEnv })
+  t.ok(existsSync(join(build, 'dist', 'server.js')), 'the build stage compiles the service')
   const app = join(tree, 'home', 'node', 'app')
   mkdirSync(app, { recursive: true })
   for (const dir of [tree, join(tree, 'home'), join(tree, 'home', 'node'), app]) chmodSync(dir, 0o755)
 
   // COPY package.json package-lock.json ./ ; RUN npm ci --omit=dev … (from the local cache)
-  for (const file of ['package.json', 'package-lock.json']) cpSync(join(root, file), join(app, file))
+  const runtimeCopies = runtime.filter(i => i.instruction === 'COPY' && !i.args.startsWith('--from='))
+  t.same(runtimeCopies.map(i => i.args), ['package.json package-lock.json ./'])
+  for (const file of ['package.json', 'package-lock.json']) {
+    t.ok(inBuildContext(ignoreRules, file), `${file} (COPY in the runtime stage) is in the build context`)
+    cpSync(join(root, file), join(app, file))
+  }
   const install = runtime.find(i => i.instruction === 'RUN' && i.args.startsWith('npm ci --omit=dev'))
   const installArgs = (install?.args.split('&&')[0] ?? '').trim().split(/\s+/).slice(1)
   await promisify(execFile)('npm', [...installArgs, '--prefer-offline'], { cwd: app })
-  // COPY --from=build /build/dist ./dist (the build stage runs `npm run build`, as `npm test` does)
-  cpSync(join(root, 'dist'), join(app, 'dist'), { recursive: true })
+  // COPY --from=build /build/dist ./dist
+  t.ok(runtime.some(i => i.instruction === 'COPY' && i.args === '--from=build /build/dist ./dist'), 'the runtime stage takes the compiled output only')
+  cpSync(join(build, 'dist'), join(app, 'dist'), { recursive: true })
 
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> }
   const devOnly = Object.entries(lock.packages).filter(([path, entry]) => entry.dev === true && existsSync(join(app, path))).map(([path]) => path)
@@ -204,7 +248,16 @@ t.test('kubernetes.yaml and the Marketplace item match the service', async t => 
   checkConfigMap('marketplace-item.json', itemMap.mountPath, Object.fromEntries(itemMap.files.map(f => [f.name, f.content])), itemEnv.TELECONSULTATION_SERVICE_CONFIG_PATH)
 })
 
-t.test('docs/configuration.md documents every environment variable', async t => {
+t.test('docs/configuration.md documents every environment variable, with its default', async t => {
   const doc = readFileSync(join(root, 'docs/configuration.md'), 'utf8')
   t.same(envVariables.filter(name => !doc.includes(`\`${name}\``)), [], 'none missing')
+  // Table rows: | `NAME` | default | description |
+  const documented = new Map([...doc.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+) \|/gm)].map(m => [m[1], m[2].trim()]))
+  for (const name of envVariables) {
+    const { default: value } = EnvSchema.properties[name as keyof typeof EnvSchema.properties] as { default?: unknown }
+    const expected = value === undefined ? undefined : value === '' ? "`''`" : `\`${String(value)}\``
+    const cell = documented.get(name)
+    if (expected !== undefined) t.equal(cell, expected, `${name}: the documented default is the real one`)
+    else t.ok(cell !== undefined && !cell.startsWith('`'), `${name}: documented without a default (${String(cell)})`)
+  }
 })

@@ -5,6 +5,7 @@ import { setup } from '../helpers/app.js'
 import { as, body, HOUR, isoFromNow } from '../helpers/fixtures.js'
 import { parsePrometheus, hasSample, sampleValue, type Sample } from '../helpers/prometheus.js'
 import { faultyStores } from '../helpers/store-faults.js'
+import { startFakeIdentity } from '../identity/fixtures/fake-identity.js'
 
 async function scrape (app: FastifyInstance): Promise<Sample[]> {
   const res = await app.inject({ method: 'GET', url: '/-/metrics' })
@@ -46,6 +47,26 @@ t.test('upstream calls are measured by target, operation and status class, retri
   t.equal(sampleValue(samples, 'upstream_requests_total', kaleyra('getRoom', '5xx')), 1, 'the failed attempt')
   t.equal(sampleValue(samples, 'upstream_requests_total', kaleyra('getRoom', '2xx')), 1, 'and its retry')
   t.equal(sampleValue(samples, 'upstream_request_retries_total', { target: 'kaleyra', operation: 'getRoom' }), 1)
+})
+
+t.test('calls to the CRUD Service and the identity service are measured too, under their own target', async t => {
+  const identity = await startFakeIdentity()
+  t.teardown(() => identity.close())
+  identity.users.set('doctor-1', { user_id: 'doctor-1', name: 'Dr. Joe Smith', groups: ['doctor'] })
+  identity.users.set('patient-1', { user_id: 'patient-1', name: 'Jane Doe', groups: ['patient'] })
+  const { app } = await setup(t, { store: 'crud', env: { AUTH_SERVICE: identity.host, STATUS_CHECK_CACHE_MS: '0' } })
+  const created = await app.inject({ method: 'POST', url: '/teleconsultation', payload: { participants: ['doctor-1', 'patient-1'], start_date: isoFromNow(HOUR), duration_in_seconds: 600 } })
+  t.equal(created.statusCode, 201)
+  t.equal((await app.inject({ method: 'GET', url: '/-/ready' })).statusCode, 200)
+
+  const samples = await scrape(app)
+  const calls = (target: string, operation: string) => sampleValue(samples, 'upstream_requests_total', { target, operation, status_class: '2xx' })
+  t.equal(calls('identity', 'getUser'), 2, 'one identity lookup per participant')
+  t.equal(calls('crud', 'teleconsultations.insert'), 1, 'the teleconsultation stored')
+  t.ok(calls('crud', 'userMap.list') >= 2, 'the user-id map searched for each participant')
+  t.equal(calls('crud', 'teleconsultations.ping'), 1, 'readiness pings are labelled as such')
+  t.equal(sampleValue(samples, 'upstream_request_duration_seconds_count', { target: 'crud', operation: 'teleconsultations.insert', status_class: '2xx' }), 1, 'with durations')
+  t.equal(sampleValue(samples, 'upstream_request_duration_seconds_count', { target: 'identity', operation: 'getUser', status_class: '2xx' }), 2)
 })
 
 t.test('the teleconsultation lifecycle is counted: created, rooms created, replaced, deleted, compensations', async t => {
