@@ -197,6 +197,13 @@ t.test('older document shapes read without errors', async t => {
   })
   t.match(await stores.teleconsultations.get(bare), { participants: [], participantsNumber: 0, startDate: '2021-12-01T10:00:00.000Z', pendingRoomDeletions: ['r1'] })
   t.equal(await stores.teleconsultations.get('not-an-object-id'), null)
+
+  crud.seed('teleconsultations_users', [
+    { receivedUserId: 'old-doctor', bandyerId: 'legacy_doc', fullName: 'Dr. Old', group: 'doctor' },
+    { receivedUserId: 'old-patient', bandyerId: 'legacy_pat', groups: ['patient'] }
+  ])
+  t.same(await stores.userMap.find('old-doctor'), { receivedUserId: 'old-doctor', bandyerId: 'legacy_doc', fullName: 'Dr. Old', groups: ['doctor'] }, 'a singular `group` reads as groups')
+  t.same(await stores.userMap.find('old-patient'), { receivedUserId: 'old-patient', bandyerId: 'legacy_pat', groups: ['patient'] })
 })
 
 t.test('pending room deletions are listed from live documents only', async t => {

@@ -134,7 +134,7 @@ export function userMapFromDocument (doc: CrudDocument): UserMapRecord | null {
   if (receivedUserId === undefined || bandyerId === null) return null
   const record: UserMapRecord = { receivedUserId, bandyerId }
   if (typeof doc.fullName === 'string') record.fullName = doc.fullName
-  const groups = strings(doc.groups)
+  const groups = strings(doc.groups) ?? (typeof doc.group === 'string' ? [doc.group] : undefined)
   if (groups !== undefined) record.groups = groups
   return record
 }
