@@ -81,10 +81,10 @@ export const FAST_REAPER = { retryDelaysMs: [20, 50, 100, 200], reconcileDelaysM
 /** Fast CRUD store timings (retries, checks for inserts whose answer was lost; the late ones as above). */
 export const FAST_CRUD = { retryDelayMs: 5, lostInsertChecksMs: [50, 200, 800, 4_000, 15_000] }
 
-/** Stores of the given kind (CRUD: over a fresh fake CRUD Service), for tests that wrap them. */
-export async function storesOf (t: Teardown, kind: StoreKind): Promise<Stores> {
+/** Stores of the given kind (CRUD: over `crud`, or a fresh fake CRUD Service), for tests that wrap them. */
+export async function storesOf (t: Teardown, kind: StoreKind, crud?: FakeCrudService): Promise<Stores> {
   if (kind === 'memory') return createMemoryStores()
-  const crud = await startCrud(t)
+  crud ??= await startCrud(t)
   const stores = createCrudStores({
     baseUrl: crud.url,
     timeoutMs: UPSTREAM_TIMEOUT_MS,
