@@ -57,6 +57,7 @@ export interface AppOverrides {
   crud?: Pick<CrudStoresOptions, 'dispatcher' | 'retryDelayMs' | 'lostInsertChecksMs'>
   identity?: IdentityProvider
   reaper?: ReaperOptions
+  /** The clock of the service: immutability windows and how long cached answers are reused (tests fix it). */
   now?: () => number
 }
 
@@ -98,7 +99,8 @@ export async function buildApp (config: AppConfig, given: AppOverrides = {}): Pr
       timeoutMs: env.IDENTITY_TIMEOUT_MS,
       customIdEndpoint: env.CUSTOM_ID_USERS_API_ENDPOINT,
       customUserId: config.service.customUserId,
-      observer: overrides.upstreamObserver
+      observer: overrides.upstreamObserver,
+      now: overrides.now
     })
     : createHeaderIdentityProvider())
   const kaleyraUsers = createKaleyraUsers({ kaleyra, userMap: stores.userMap })
@@ -115,7 +117,8 @@ export async function buildApp (config: AppConfig, given: AppOverrides = {}): Pr
     kaleyra,
     log: app.log,
     cacheMs: env.STATUS_CHECK_CACHE_MS,
-    timeoutMs: env.STATUS_CHECK_TIMEOUT_MS
+    timeoutMs: env.STATUS_CHECK_TIMEOUT_MS,
+    now: overrides.now
   })
   await registerStatusRoutes(app, readiness)
 

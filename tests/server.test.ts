@@ -4,18 +4,20 @@ import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { startKaleyraEmulator } from '../src/emulator/index.js'
 import { readPackage } from '../src/platform/package-info.js'
-import { startEmulator } from './helpers/app.js'
+import { startEmulator, UPSTREAM_TIMEOUT_MS } from './helpers/app.js'
 import { startCrud } from './helpers/crud.js'
 import { body, isoFromNow } from './helpers/fixtures.js'
 import { httpCall, startProcess, type RunningProcess } from './helpers/process.js'
 import { hasSample, parsePrometheus, sampleValue } from './helpers/prometheus.js'
-import { waitFor } from './helpers/wait.js'
+import { waitFor, WAIT_TIMEOUT_MS } from './helpers/wait.js'
 
 // The compiled server (`npm test` builds first), started the way the container starts it.
 const root = fileURLToPath(new URL('..', import.meta.url))
 const entry = 'dist/server.js'
 const apiKey = 'ak_child_process_secret_3f9a'
 const { name, version } = readPackage()
+/** Upstream deadlines of the child processes: long, as in the other tests (helpers/app.ts). */
+const LONG_DEADLINES = { KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), CRUD_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), STATUS_CHECK_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) }
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -23,7 +25,7 @@ async function startServer (t: Teardown, env: Record<string, string>): Promise<{
   if (!existsSync(`${root}/${entry}`)) throw new Error('dist/server.js is missing: run `npm run build` (npm test does it)')
   const server = startProcess(t, [process.execPath, entry], {
     cwd: root,
-    env: { PATH: process.env.PATH, KALEYRA_EMULATOR: 'true', BANDYER_API_SECRET_KEY: apiKey, HTTP_PORT: '0', LOG_LEVEL: 'info', ...env }
+    env: { PATH: process.env.PATH, KALEYRA_EMULATOR: 'true', BANDYER_API_SECRET_KEY: apiKey, HTTP_PORT: '0', LOG_LEVEL: 'info', ...LONG_DEADLINES, ...env }
   })
   const listening = await server.waitForLog('the server to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))
   const url = String(listening.msg).replace('Server listening at ', '')
@@ -73,10 +75,11 @@ t.test('the compiled server answers probes and metrics, logs the platform way an
 })
 
 t.test('SIGTERM: not ready at once, still serving during the delay, in-flight requests finish, then exit 0', async t => {
-  const { server, url, emulatorUrl } = await startServer(t, { WAIT_BEFORE_SERVER_CLOSE_SEC: '1', STATUS_CHECK_CACHE_MS: '0' })
+  // The checks "during the delay" take a few tens of ms on an idle machine: 2 s leaves room.
+  const { server, url, emulatorUrl } = await startServer(t, { WAIT_BEFORE_SERVER_CLOSE_SEC: '2', STATUS_CHECK_CACHE_MS: '0' })
   t.equal((await httpCall(`${url}/-/ready`)).status, 200)
-  // Kaleyra will take 5 s to create the next room: well past the 1 s delay.
-  const fault = await httpCall(`${emulatorUrl}/_emulator/faults`, { method: 'POST', json: { method: 'POST', path: '/v2/rooms', kind: 'latency', ms: 5000, times: 1 } })
+  // Kaleyra will take 6 s to create the next room: well past the 2 s delay.
+  const fault = await httpCall(`${emulatorUrl}/_emulator/faults`, { method: 'POST', json: { method: 'POST', path: '/v2/rooms', kind: 'latency', ms: 6000, times: 1 } })
   t.equal(fault.status, 201)
   const slow = httpCall(`${url}/teleconsultation`, { method: 'POST', json: body({ start: isoFromNow(-60_000) }) })
   await waitFor('the slow request to reach Kaleyra', async () => {
@@ -142,7 +145,7 @@ t.test('the compiled server: /-/ready turns 503 while Kaleyra is stopped and 200
 
 function run (env: Record<string, string>) {
   const clean: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }
-  return spawnSync(process.execPath, [entry], { cwd: root, env: { ...clean, ...env }, encoding: 'utf8', timeout: 20_000 })
+  return spawnSync(process.execPath, [entry], { cwd: root, env: { ...clean, ...env }, encoding: 'utf8', timeout: WAIT_TIMEOUT_MS })
 }
 
 t.test('a bad configuration stops the process with one line naming the problem', async t => {
@@ -162,15 +165,19 @@ t.test('a bad configuration stops the process with one line naming the problem',
 })
 
 t.test('npm run demo serves the scripted scenario exactly as the contract says, then stops on SIGTERM', async t => {
+  // The demo compiles first when the sources changed: done here, so the start-up deadline below
+  // does not include a compilation (a minute or more on a loaded machine).
+  const build = spawnSync(process.execPath, ['-e', 'import("./scripts/lib/build.mjs").then(m => m.buildIfStale())'], { cwd: root, encoding: 'utf8' })
+  t.equal(build.status, 0, build.stderr)
   const demo = spawn(process.execPath, ['scripts/demo.mjs'], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HTTP_PORT: '0', LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HTTP_PORT: '0', LOG_LEVEL: 'warn', KALEYRA_TIMEOUT_MS: LONG_DEADLINES.KALEYRA_TIMEOUT_MS },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   t.teardown(() => { if (demo.exitCode === null) demo.kill('SIGKILL') })
   let output = ''
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`demo did not start: ${output}`)), 30_000)
+    const timer = setTimeout(() => reject(new Error(`demo did not start: ${output}`)), WAIT_TIMEOUT_MS)
     demo.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString()
       const match = /Teleconsultation service \(demo\): (http:\/\/\S+)/.exec(output)
@@ -180,7 +187,7 @@ t.test('npm run demo serves the scripted scenario exactly as the contract says, 
   })
   t.match(output, /curl -s -X POST .*\/teleconsultation/, 'the demo prints a request to copy')
 
-  const scenario = spawnSync(process.execPath, ['scripts/scenario.mjs', url], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+  const scenario = spawnSync(process.execPath, ['scripts/scenario.mjs', url], { cwd: root, encoding: 'utf8', timeout: WAIT_TIMEOUT_MS })
   t.equal(scenario.status, 0, scenario.stdout)
   t.match(scenario.stdout, /scenario passed/)
   t.notMatch(scenario.stdout, /FAIL/)
@@ -203,7 +210,8 @@ t.test('two service processes sharing one CRUD Service and one Kaleyra: 20 concu
         CRUD_SERVICE_URL: crud.url,
         HTTP_PORT: '0',
         LOG_LEVEL: 'info',
-        WAIT_BEFORE_SERVER_CLOSE_SEC: '0'
+        WAIT_BEFORE_SERVER_CLOSE_SEC: '0',
+        ...LONG_DEADLINES
       }
     })
     const listening = await proc.waitForLog('a replica to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))

@@ -8,6 +8,9 @@ import { UpstreamError } from '../upstream/errors.js'
 import { parseIdentityUser, readCustomIdTargets, type IdentityUser } from './identity-user.js'
 import type { CallerContext, IdentityProvider, ParticipantIdentity } from './types.js'
 
+/** How long a user read from the identity service is reused by default. */
+export const USER_CACHE_TTL_MS = 5_000
+
 export interface AuthServiceProviderOptions {
   /** AUTH_SERVICE: a host (`auth0-client`, called over http) or a URL with its scheme. */
   authService: string
@@ -20,8 +23,10 @@ export interface AuthServiceProviderOptions {
   dispatcher?: Dispatcher
   observer?: UpstreamObserver
   retryDelayMs?: number
-  /** How long a user read from the identity service is reused (default 5 s). */
+  /** How long a user read from the identity service is reused (default USER_CACHE_TTL_MS). */
   cacheTtlMs?: number
+  /** The clock that cache lifetime is measured with (default Date.now). */
+  now?: () => number
 }
 
 type Lookup = { found: true, user: IdentityUser } | { found: false, reason: string }
@@ -43,7 +48,7 @@ export function createAuthServiceIdentityProvider (opts: AuthServiceProviderOpti
   // The endpoint's path is kept as written: CRUD Service lists need their trailing slash.
   const customIds = customEndpoint === undefined ? undefined : new HttpUpstream({ ...common, baseUrl: customEndpoint.origin })
   // Unknown users are not kept: the next request asks again.
-  const cache = createTtlCache<Lookup>({ ttlMs: opts.cacheTtlMs ?? 5_000, maxEntries: 1_000, keep: result => result.found })
+  const cache = createTtlCache<Lookup>({ ttlMs: opts.cacheTtlMs ?? USER_CACHE_TTL_MS, maxEntries: 1_000, keep: result => result.found, now: opts.now })
 
   function refusedCredentials (status: number): boolean {
     return status === 401 || status === 403

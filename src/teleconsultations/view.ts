@@ -48,7 +48,7 @@ export function createTeleconsultationView (deps: {
 
   // The frontend polls this route: participants of one room asking together or within a couple
   // of seconds share one Kaleyra read.
-  const rooms = createTtlCache<RoomDetails | null>({ ttlMs: DETAILS_TTL_MS, maxEntries: 1_000 })
+  const rooms = createTtlCache<RoomDetails | null>({ ttlMs: DETAILS_TTL_MS, maxEntries: 1_000, now: deps.now })
 
   async function details (roomId: string): Promise<RoomDetails | undefined> {
     // Best effort: the link must not depend on Kaleyra answering a details call; a failure

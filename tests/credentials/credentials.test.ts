@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import t from 'tap'
 import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
-import { eachStore, setup } from '../helpers/app.js'
+import { eachStore, KALEYRA_FAULT_TIMEOUT, setup } from '../helpers/app.js'
 import { as, body } from '../helpers/fixtures.js'
 
 /** The claims of a token, after checking its HS256 signature with the emulator's api key. */
@@ -103,7 +103,7 @@ eachStore(t, 'concurrent first calls of one user create one Kaleyra user', async
 })
 
 eachStore(t, 'Kaleyra failures: 502, and 504 when it does not answer', async (t, store) => {
-  const { app, emulator } = await setup(t, { store })
+  const { app, emulator } = await setup(t, { store, env: KALEYRA_FAULT_TIMEOUT })
   emulator.faults.add({ method: 'POST', path: '/v2/sdk/credentials', kind: 'status', status: 500 })
   const failed = await app.inject({ method: 'POST', url: '/credentials', headers: as('doctor-1', ['doctor']), payload: {} })
   t.equal(failed.statusCode, 502)

@@ -9,7 +9,7 @@ import { promisify } from 'node:util'
 import { parseAllDocuments } from 'yaml'
 import { EnvSchema, loadEnv } from '../../src/config/env.js'
 import { resolveServiceConfig } from '../../src/config/service-config.js'
-import { setup } from '../helpers/app.js'
+import { setup, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
 import { httpCall, startProcess } from '../helpers/process.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -181,7 +181,8 @@ t.test('the image, rebuilt without Docker: production install, compiled output, 
   const asUser = dropPrivileges ? { uid: 65534, gid: 65534 } : {}
   const node = ['/usr/bin/env', '-u', 'NODE_OPTIONS', process.execPath]
   const port = String(await freePort())
-  const env = { PATH: process.env.PATH, ...imageEnv, HTTP_PORT: port, KALEYRA_EMULATOR: 'true', WAIT_BEFORE_SERVER_CLOSE_SEC: '0' }
+  // The readiness checks get the tests' long deadline, as elsewhere (helpers/app.ts).
+  const env = { PATH: process.env.PATH, ...imageEnv, HTTP_PORT: port, KALEYRA_EMULATOR: 'true', WAIT_BEFORE_SERVER_CLOSE_SEC: '0', STATUS_CHECK_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) }
   const [, ...healthcheck] = execForm(only(runtime, 'HEALTHCHECK'))
   const check = async (): Promise<number | null> => await new Promise(resolve => {
     spawn(node[0], [...node.slice(1), ...healthcheck], { cwd: app, env, stdio: 'ignore', ...asUser }).on('exit', code => resolve(code))
@@ -190,7 +191,7 @@ t.test('the image, rebuilt without Docker: production install, compiled output, 
 
   const [, ...command] = execForm(only(runtime, 'CMD'))
   const server = startProcess(t, [...node, ...command], { cwd: app, env, ...asUser })
-  await waitFor('the HEALTHCHECK to pass', async () => await check() === 0, 20_000)
+  await waitFor('the HEALTHCHECK to pass', async () => await check() === 0)
   t.match(JSON.parse((await httpCall(`http://127.0.0.1:${port}/-/healthz`)).body), { status: 'OK', version: pkg.version })
   t.equal((await httpCall(`http://127.0.0.1:${port}/-/ready`)).status, 200)
   server.child.kill('SIGTERM')

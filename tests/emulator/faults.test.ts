@@ -1,24 +1,35 @@
 import t from 'tap'
 import { request } from 'undici'
 import { startKaleyraEmulator } from '../../src/emulator/index.js'
+import { waitFor } from '../helpers/wait.js'
 import { API_KEY, createRoom, startHarness, type Harness } from './fixtures/harness.js'
 
-/** A raw call that reports network failures instead of throwing. */
-async function attempt (h: Harness, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs?: number): Promise<{ status?: number, json?: unknown, code?: string }> {
+/**
+ * A raw call that reports network failures instead of throwing. `giveUp`: a number is a client
+ * timeout in ms (code TIMEOUT), a signal lets the test give up itself (code ABORTED).
+ */
+async function attempt (h: Harness, method: 'GET' | 'POST', path: string, body?: unknown, giveUp?: number | AbortSignal): Promise<{ status?: number, json?: unknown, code?: string }> {
   try {
     const res = await request(`${h.emu.url}${path}`, {
       method,
       headers: { apikey: API_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs),
+      signal: typeof giveUp === 'number' ? AbortSignal.timeout(giveUp) : giveUp,
       dispatcher: h.dispatcher
     })
     const text = await res.body.text()
     return { status: res.statusCode, json: text === '' ? undefined : JSON.parse(text) }
   } catch (err) {
     const e = err as { code?: string, name?: string }
-    return { code: e.name === 'TimeoutError' ? 'TIMEOUT' : e.code ?? String(err) }
+    if (e.name === 'TimeoutError') return { code: 'TIMEOUT' }
+    if (e.name === 'AbortError') return { code: 'ABORTED' }
+    return { code: e.code ?? String(err) }
   }
+}
+
+/** Resolves once the emulator has received (logged) `count` API calls. */
+async function received (h: Harness, count: number): Promise<void> {
+  await waitFor(`the emulator to receive ${count} calls`, () => h.emu.requests().length >= count)
 }
 
 const userIds = (h: Harness): string[] => h.emu.users().map(u => u.userId)
@@ -88,9 +99,14 @@ t.test('hang: no answer until the client gives up', async t => {
   t.same(userIds(h), [], 'phase before: nothing created')
 
   h.emu.faults.add({ path: '/v2/users', kind: 'hang', phase: 'after', times: 1 })
-  const after = await attempt(h, 'POST', '/v2/users', { user_id: 'b', role: 'plus' }, 300)
-  t.equal(after.code, 'TIMEOUT')
-  t.same(userIds(h), ['b'], 'phase after: created, answer never sent')
+  // The client gives up only once the call was processed, however long that takes.
+  const giveUp = new AbortController()
+  const after = attempt(h, 'POST', '/v2/users', { user_id: 'b', role: 'plus' }, giveUp.signal)
+  await waitFor('the call to be processed', () => userIds(h).includes('b'))
+  await new Promise(resolve => setTimeout(resolve, 300))
+  giveUp.abort()
+  t.same(await after, { code: 'ABORTED' }, 'phase after: created, answer never sent')
+  t.same(userIds(h), ['b'])
   t.equal((await attempt(h, 'GET', '/v2/users/b')).status, 200)
 })
 
@@ -103,18 +119,24 @@ t.test('latency: before delays handling, after delays the answer', async t => {
   t.equal(slow.status, 201)
   t.ok(Date.now() - started >= 350, 'answered after the delay')
 
-  // A client that gives up early still causes the side effect later.
-  const gaveUp = await attempt(h, 'POST', '/v2/users', { user_id: 'late', role: 'basic' }, 100)
-  t.equal(gaveUp.code, 'TIMEOUT')
-  t.notOk(userIds(h).includes('late'), 'not created yet when the client gave up')
-  await new Promise(resolve => setTimeout(resolve, 600))
-  t.ok(userIds(h).includes('late'), 'created once the delay passed')
+  // A client that gives up early still causes the side effect later. It gives up as soon as the
+  // emulator has its call: by timer order, always before the 400 ms delay is over.
+  const giveUp = new AbortController()
+  const gaveUp = attempt(h, 'POST', '/v2/users', { user_id: 'late', role: 'basic' }, giveUp.signal)
+  await received(h, 2)
+  t.notOk(userIds(h).includes('late'), 'not created yet when the client gives up')
+  giveUp.abort()
+  t.same(await gaveUp, { code: 'ABORTED' })
+  await waitFor('the late user to be created', () => userIds(h).includes('late'))
+  t.pass('created once the delay passed')
 
   h.emu.faults.add({ method: 'POST', kind: 'latency', ms: 500, phase: 'after', times: 1 })
   started = Date.now()
-  const pending = attempt(h, 'POST', '/v2/users', { user_id: 'c', role: 'basic' })
-  await new Promise(resolve => setTimeout(resolve, 200))
-  t.ok(userIds(h).includes('c'), 'phase after: processed before the delay')
+  let answered = false
+  const pending = attempt(h, 'POST', '/v2/users', { user_id: 'c', role: 'basic' }).finally(() => { answered = true })
+  // Seen processed by a poll that comes, by timer order, before the 500 ms delay is over.
+  await waitFor('the call to be processed', () => userIds(h).includes('c'))
+  t.notOk(answered, 'phase after: processed before the delay')
   t.equal((await pending).status, 201)
   t.ok(Date.now() - started >= 450, 'the answer waited')
 })
@@ -180,13 +202,14 @@ t.test('close() ends hanging, delayed and streaming requests', async t => {
   emu.faults.add({ path: '/v2/users', kind: 'hang' })
   emu.faults.add({ path: '/v2/company', kind: 'latency', ms: 60_000 })
   emu.faults.add({ path: '/v2/sessions', kind: 'latency', ms: 60_000, phase: 'after' })
+  const before = emu.requests().length
   const hanging = request(`${emu.url}/v2/users`, { headers }).then(() => 'answered', () => 'failed')
   const delayed = request(`${emu.url}/v2/company`, { headers }).then(() => 'answered', () => 'failed')
   const delayedAnswer = request(`${emu.url}/v2/sessions`, { headers }).then(() => 'answered', () => 'failed')
-  await new Promise(resolve => setTimeout(resolve, 200))
+  await waitFor('the three calls to reach the emulator', () => emu.requests().length >= before + 3)
   const started = Date.now()
   await emu.close()
-  t.ok(Date.now() - started < 5000, `closed in ${Date.now() - started} ms`)
+  t.ok(Date.now() - started < 30_000, `closed in ${Date.now() - started} ms, not after the 60 s delays`)
   t.equal(await hanging, 'failed')
   t.equal(await delayed, 'failed')
   t.equal(await delayedAnswer, 'failed')

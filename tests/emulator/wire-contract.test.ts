@@ -6,12 +6,13 @@ import { KaleyraRejectedError } from '../../src/kaleyra/errors.js'
 import { TOOL_NAMES, paths, type Tools } from '../../src/kaleyra/wire.js'
 import { UpstreamError } from '../../src/upstream/errors.js'
 import { startKaleyraEmulator } from '../../src/emulator/index.js'
+import { FAULT_TIMEOUT_MS, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
 
 const tools = Object.fromEntries(TOOL_NAMES.map(name => [name, true])) as Tools
 
 t.test('the Kaleyra client works end to end against the emulator', async t => {
   const emu = await startKaleyraEmulator({ apiKey: 'ak_contract' })
-  const client = createKaleyraClient({ baseUrl: `${emu.url}/v2`, apiKey: 'ak_contract', timeoutMs: 2000, retries: 0 })
+  const client = createKaleyraClient({ baseUrl: `${emu.url}/v2`, apiKey: 'ak_contract', timeoutMs: UPSTREAM_TIMEOUT_MS, retries: 0 })
   t.teardown(async () => {
     await client.close()
     await emu.close()
@@ -77,7 +78,7 @@ t.test('the Kaleyra client works end to end against the emulator', async t => {
 
 t.test('emulator refusals and faults reach the client as typed errors', async t => {
   const emu = await startKaleyraEmulator({ apiKey: 'ak_contract' })
-  const client = createKaleyraClient({ baseUrl: emu.url, apiKey: 'ak_contract', timeoutMs: 500, retries: 0 })
+  const client = createKaleyraClient({ baseUrl: emu.url, apiKey: 'ak_contract', timeoutMs: UPSTREAM_TIMEOUT_MS, retries: 0 })
   t.teardown(async () => {
     await client.close()
     await emu.close()
@@ -90,7 +91,7 @@ t.test('emulator refusals and faults reach the client as typed errors', async t 
   t.equal((noPlus as KaleyraRejectedError).errorName, 'validation_error')
   t.equal((noPlus as KaleyraRejectedError).upstreamStatus, 422)
 
-  const badKey = createKaleyraClient({ baseUrl: emu.url, apiKey: 'ak_wrong', timeoutMs: 500, retries: 0 })
+  const badKey = createKaleyraClient({ baseUrl: emu.url, apiKey: 'ak_wrong', timeoutMs: UPSTREAM_TIMEOUT_MS, retries: 0 })
   const refused = await badKey.getCompany().catch((err: unknown) => err)
   await badKey.close()
   t.equal((refused as KaleyraRejectedError).errorName, 'invalid_api_key')
@@ -103,7 +104,10 @@ t.test('emulator refusals and faults reach the client as typed errors', async t 
   const found = (await client.listRooms(0, 100)).items.find(r => r.description === 'tc-9')
   t.ok(found !== undefined, 'the room whose answer was lost can be found by description')
 
+  // Only the hanging call gets a short deadline.
+  const impatient = createKaleyraClient({ baseUrl: emu.url, apiKey: 'ak_contract', timeoutMs: FAULT_TIMEOUT_MS, retries: 0 })
   emu.faults.add({ path: paths.company(), kind: 'hang', times: 1 })
-  const timedOut = await client.getCompany().catch((err: unknown) => err)
+  const timedOut = await impatient.getCompany().catch((err: unknown) => err)
+  await impatient.close()
   t.equal((timedOut as UpstreamError).failure, 'timeout')
 })

@@ -52,19 +52,42 @@ export interface SetupOptions {
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-/** Fast reaper timings so background clean-up happens within a test. */
-export const FAST_REAPER = { retryDelaysMs: [20, 50, 100, 200], reconcileDelaysMs: [100, 400, 1500], sweepIntervalMs: 0 }
+/**
+ * Deadline of every upstream call (Kaleyra, CRUD, identity, readiness checks) in test apps and
+ * clients: long, so that a loaded machine never turns a normal call into a 504. Waiting that
+ * long only happens when something is broken.
+ */
+export const UPSTREAM_TIMEOUT_MS = 30_000
 
-/** Fast CRUD store timings (retries, checks for inserts whose answer was lost). */
-export const FAST_CRUD = { retryDelayMs: 5, lostInsertChecksMs: [50, 200, 800] }
+/**
+ * Deadline for the tests whose fault must make a call time out (a hang, or a latency longer than
+ * it). A hang never answers, so it fires whatever the load; the test's other calls are light
+ * local calls, well within it even on a machine ten times slower than idle.
+ */
+export const FAULT_TIMEOUT_MS = 1_000
 
-/** Stores of the given kind (CRUD: over a fresh fake CRUD Service), for tests that wrap them. */
-export async function storesOf (t: Teardown, kind: StoreKind): Promise<Stores> {
+/** `env` for an app whose Kaleyra calls time out after FAULT_TIMEOUT_MS. */
+export const KALEYRA_FAULT_TIMEOUT = { KALEYRA_TIMEOUT_MS: String(FAULT_TIMEOUT_MS) }
+
+/** `env` for an app whose CRUD calls time out after FAULT_TIMEOUT_MS. */
+export const CRUD_FAULT_TIMEOUT = { CRUD_TIMEOUT_MS: String(FAULT_TIMEOUT_MS) }
+
+/**
+ * Fast reaper timings so background clean-up happens within a test. The last looks for a room
+ * created late come long after the fault tests' latencies: they only run on a loaded machine.
+ */
+export const FAST_REAPER = { retryDelaysMs: [20, 50, 100, 200], reconcileDelaysMs: [100, 400, 1500, 5_000, 20_000], sweepIntervalMs: 0 }
+
+/** Fast CRUD store timings (retries, checks for inserts whose answer was lost; the late ones as above). */
+export const FAST_CRUD = { retryDelayMs: 5, lostInsertChecksMs: [50, 200, 800, 4_000, 15_000] }
+
+/** Stores of the given kind (CRUD: over `crud`, or a fresh fake CRUD Service), for tests that wrap them. */
+export async function storesOf (t: Teardown, kind: StoreKind, crud?: FakeCrudService): Promise<Stores> {
   if (kind === 'memory') return createMemoryStores()
-  const crud = await startCrud(t)
+  crud ??= await startCrud(t)
   const stores = createCrudStores({
     baseUrl: crud.url,
-    timeoutMs: 1000,
+    timeoutMs: UPSTREAM_TIMEOUT_MS,
     teleconsultationsPath: 'teleconsultations',
     userMapPath: 'teleconsultations_users',
     userIdHeader: 'miauserid',
@@ -82,7 +105,8 @@ export async function startEmulator (t: Teardown): Promise<KaleyraEmulator> {
 
 /**
  * Builds the service against a fresh Kaleyra emulator on 127.0.0.1 and a memory store, or
- * (store: 'crud') the CRUD store against a fake CRUD Service.
+ * (store: 'crud') the CRUD store against a fake CRUD Service. Upstream deadlines are
+ * UPSTREAM_TIMEOUT_MS unless `env` says otherwise.
  */
 export async function setup (t: Teardown, opts: SetupOptions = {}): Promise<TestContext> {
   const emulator = opts.emulator ?? await startEmulator(t)
@@ -90,8 +114,11 @@ export async function setup (t: Teardown, opts: SetupOptions = {}): Promise<Test
   const config = loadConfig({
     BANDYER_BASE_URL: emulator.url,
     BANDYER_API_SECRET_KEY: emulator.apiKey,
-    KALEYRA_TIMEOUT_MS: '1000',
-    ...(crud !== undefined ? { CRUD_SERVICE_URL: crud.url, CRUD_TIMEOUT_MS: '1000' } : {}),
+    KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+    CRUD_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+    IDENTITY_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+    STATUS_CHECK_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+    ...(crud !== undefined ? { CRUD_SERVICE_URL: crud.url } : {}),
     ...opts.env
   })
   if (opts.serviceConfig !== undefined) config.service = resolveServiceConfig(opts.serviceConfig, config.env.USERID_HEADER_KEY)

@@ -54,7 +54,7 @@ export function startProcess (t: Teardown, command: string[], opts: SpawnOptions
         if (child.exitCode !== null) throw new Error(`the process exited (${child.exitCode}) while waiting for: ${what}\n${stderr.join('\n')}`)
         found = logs().find(predicate)
         return found !== undefined
-      }, 20_000)
+      })
       return found as Record<string, unknown>
     }
   }

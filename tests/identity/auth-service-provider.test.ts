@@ -1,17 +1,18 @@
 import t from 'tap'
-import { authServiceBaseUrl } from '../../src/identity/auth-service-provider.js'
+import type { AppOverrides } from '../../src/app.js'
+import { authServiceBaseUrl, USER_CACHE_TTL_MS } from '../../src/identity/auth-service-provider.js'
 import { parseIdentityUser, readCustomIdTargets } from '../../src/identity/identity-user.js'
 import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
-import { eachStore, setup, type StoreKind, type Tap } from '../helpers/app.js'
+import { eachStore, FAULT_TIMEOUT_MS, setup, type StoreKind, type Tap } from '../helpers/app.js'
 import { as, isoFromNow } from '../helpers/fixtures.js'
 import { startFakeIdentity, type FakeIdentity } from './fixtures/fake-identity.js'
 
-async function providerSetup (t: Tap, env: Record<string, string> = {}, store: StoreKind = 'memory') {
+async function providerSetup (t: Tap, env: Record<string, string> = {}, store: StoreKind = 'memory', overrides: Partial<AppOverrides> = {}) {
   const identity = await startFakeIdentity()
   t.teardown(() => identity.close())
   identity.users.set('doctor-1', { user_id: 'doctor-1', name: 'Dr. Joe Smith', groups: ['doctor'] })
   identity.users.set('patient-1', { sub: 'patient-1', given_name: 'Jane', family_name: 'Doe', app_metadata: { groups: ['patient'] } })
-  const ctx = await setup(t, { store, env: { AUTH_SERVICE: identity.host, IDENTITY_TIMEOUT_MS: '500', ...env } })
+  const ctx = await setup(t, { store, env: { AUTH_SERVICE: identity.host, ...env }, overrides })
   return { ...ctx, identity }
 }
 
@@ -99,18 +100,25 @@ t.test('a custom CLIENTTYPE_HEADER_KEY is the one forwarded', async t => {
 })
 
 t.test('answers are shared within a burst, per caller credentials', async t => {
-  const { app, identity } = await providerSetup(t)
+  // The service's clock stands still unless the test moves it: the burst is one, however slow the machine.
+  let clock = Date.now()
+  const { app, identity } = await providerSetup(t, {}, 'memory', { now: () => clock })
   const post = async (cookie: string) => await app.inject({ method: 'POST', url: '/teleconsultation', headers: { cookie }, payload: { participants: ['doctor-1', 'patient-1'], ...schedule() } })
   t.same((await Promise.all([post('sid=1'), post('sid=1'), post('sid=1')])).map(r => r.statusCode), [201, 201, 201])
+  clock += USER_CACHE_TTL_MS - 1
   t.equal((await post('sid=1')).statusCode, 201)
   t.equal(userCalls(identity, 'doctor-1'), 1, 'one lookup for four requests with the same credentials')
   await post('sid=2')
   t.equal(userCalls(identity, 'doctor-1'), 2, 'other credentials are asked again')
+  clock += 1
+  await post('sid=1')
+  t.equal(userCalls(identity, 'doctor-1'), 3, `the answer is not reused after ${USER_CACHE_TTL_MS} ms`)
 })
 
 t.test('participants are looked up concurrently', async t => {
   const { app, identity } = await providerSetup(t)
-  identity.delayMs = 30
+  // One lookup at a time would never get an answer (and end in a 504).
+  identity.holdUntilInFlight = 2
   for (let i = 2; i <= 6; i++) identity.users.set(`patient-${i}`, { id: `patient-${i}`, name: `P ${i}`, groups: 'patient' })
   const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: { participants: ['doctor-1', 'patient-1', 'patient-2', 'patient-3', 'patient-4', 'patient-5', 'patient-6'], ...schedule() } })
   t.equal(res.statusCode, 201)
@@ -128,7 +136,9 @@ t.test('a participant unknown to the identity service is a 400 naming them, and 
 
 t.test('identity service failures: 502/504 with a clear message, 401 when it refuses the credentials', async t => {
   const { app, emulator, identity } = await providerSetup(t)
-  const post = async () => await app.inject({ method: 'POST', url: '/teleconsultation', payload: { participants: ['doctor-1', 'patient-1'], ...schedule() } })
+  // The identity service not answering needs a short deadline: an instance of its own.
+  const { app: impatient } = await setup(t, { emulator, env: { AUTH_SERVICE: identity.host, IDENTITY_TIMEOUT_MS: String(FAULT_TIMEOUT_MS) } })
+  const post = async (to = app) => await to.inject({ method: 'POST', url: '/teleconsultation', payload: { participants: ['doctor-1', 'patient-1'], ...schedule() } })
 
   identity.failWith = 500
   const failing = await post()
@@ -136,7 +146,7 @@ t.test('identity service failures: 502/504 with a clear message, 401 when it ref
   t.same(failing.json(), { error: 'Identity service error' })
 
   identity.failWith = 0
-  const slow = await post()
+  const slow = await post(impatient)
   t.equal(slow.statusCode, 504)
   t.same(slow.json(), { error: 'Identity service timeout' })
 

@@ -3,13 +3,13 @@ import { MockAgent } from 'undici'
 import { createKaleyraClient, normalizeKaleyraBaseUrl } from '../../src/kaleyra/client.js'
 import { KaleyraFormatError, KaleyraRejectedError } from '../../src/kaleyra/errors.js'
 import { UpstreamError } from '../../src/upstream/errors.js'
-import { startEmulator } from '../helpers/app.js'
+import { FAULT_TIMEOUT_MS, startEmulator, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
 
 const tools = { chat: true, screen_sharing: true, file_upload: true, whiteboard: true, snapshot: true, live_edit: true, live_pointer: true, present_to_everyone: true }
 
 t.test('users and rooms over real HTTP', async t => {
   const emulator = await startEmulator(t)
-  const client = createKaleyraClient({ baseUrl: `${emulator.url}/v2/`, apiKey: emulator.apiKey, timeoutMs: 1000 })
+  const client = createKaleyraClient({ baseUrl: `${emulator.url}/v2/`, apiKey: emulator.apiKey, timeoutMs: UPSTREAM_TIMEOUT_MS })
   t.teardown(() => client.close())
 
   t.same(await client.createUser('doc', 'plus'), { userId: 'doc', created: true })
@@ -32,7 +32,7 @@ t.test('users and rooms over real HTTP', async t => {
 
 t.test('Kaleyra refusing a request is a rejected error carrying only the error name', async t => {
   const emulator = await startEmulator(t)
-  const client = createKaleyraClient({ baseUrl: emulator.url, apiKey: emulator.apiKey, timeoutMs: 1000 })
+  const client = createKaleyraClient({ baseUrl: emulator.url, apiKey: emulator.apiKey, timeoutMs: UPSTREAM_TIMEOUT_MS })
   t.teardown(() => client.close())
   await client.createUser('a', 'basic')
   await client.createUser('b', 'basic')
@@ -44,7 +44,7 @@ t.test('Kaleyra refusing a request is a rejected error carrying only the error n
 
 t.test('a wrong API key is a rejected 401, and the key is not in the error', async t => {
   const emulator = await startEmulator(t)
-  const client = createKaleyraClient({ baseUrl: emulator.url, apiKey: 'ak_wrong_key', timeoutMs: 1000 })
+  const client = createKaleyraClient({ baseUrl: emulator.url, apiKey: 'ak_wrong_key', timeoutMs: UPSTREAM_TIMEOUT_MS })
   t.teardown(() => client.close())
   const err = await client.getUser('x').catch(e => e)
   t.ok(err instanceof KaleyraRejectedError)
@@ -55,7 +55,7 @@ t.test('a wrong API key is a rejected 401, and the key is not in the error', asy
 
 t.test('idempotent reads are retried, room creation never is', async t => {
   const emulator = await startEmulator(t)
-  const client = createKaleyraClient({ baseUrl: emulator.url, apiKey: emulator.apiKey, timeoutMs: 1000, retryDelayMs: 1 })
+  const client = createKaleyraClient({ baseUrl: emulator.url, apiKey: emulator.apiKey, timeoutMs: UPSTREAM_TIMEOUT_MS, retryDelayMs: 1 })
   t.teardown(() => client.close())
   emulator.faults.add({ method: 'GET', path: '/v2/users', kind: 'status', status: 503, times: 2 })
   t.same(await client.getUser('nobody'), null, 'two 503 then an answer')
@@ -72,10 +72,12 @@ t.test('idempotent reads are retried, room creation never is', async t => {
 
 t.test('timeouts and resets are typed upstream errors', async t => {
   const emulator = await startEmulator(t)
-  const client = createKaleyraClient({ baseUrl: emulator.url, apiKey: emulator.apiKey, timeoutMs: 300, retries: 0 })
-  t.teardown(() => client.close())
+  // Only the hanging call gets a short deadline: a reset must not be mistaken for a timeout on a slow machine.
+  const impatient = createKaleyraClient({ baseUrl: emulator.url, apiKey: emulator.apiKey, timeoutMs: FAULT_TIMEOUT_MS, retries: 0 })
+  const client = createKaleyraClient({ baseUrl: emulator.url, apiKey: emulator.apiKey, timeoutMs: UPSTREAM_TIMEOUT_MS, retries: 0 })
+  t.teardown(async () => { await Promise.all([impatient.close(), client.close()]) })
   emulator.faults.add({ method: 'GET', kind: 'hang', times: 1 })
-  const timeout = await client.getRoom('r').catch(e => e)
+  const timeout = await impatient.getRoom('r').catch(e => e)
   t.match(timeout, { name: 'UpstreamError', failure: 'timeout', target: 'kaleyra', operation: 'getRoom' })
   emulator.faults.add({ method: 'GET', kind: 'reset', times: 1 })
   const reset = await client.getRoom('r').catch(e => e)
@@ -88,7 +90,7 @@ function mockedKaleyra (t: { teardown: (fn: () => unknown) => void }) {
   agent.disableNetConnect()
   t.teardown(() => agent.close())
   const origin = agent.get('https://api.example.bandyer.com')
-  const client = createKaleyraClient({ baseUrl: 'https://api.example.bandyer.com/v2', apiKey: 'k', timeoutMs: 1000, dispatcher: agent })
+  const client = createKaleyraClient({ baseUrl: 'https://api.example.bandyer.com/v2', apiKey: 'k', timeoutMs: UPSTREAM_TIMEOUT_MS, dispatcher: agent })
   return { agent, origin, client }
 }
 

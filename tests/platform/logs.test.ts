@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createMemoryStores } from '../../src/store/memory.js'
-import { setup } from '../helpers/app.js'
+import { KALEYRA_FAULT_TIMEOUT, setup } from '../helpers/app.js'
 import { as, body, HOUR, isoFromNow } from '../helpers/fixtures.js'
 import { faultyStores } from '../helpers/store-faults.js'
 
@@ -53,7 +53,8 @@ t.test('probes and metric scrapes are not logged below error', async t => {
 
 t.test('no secret, personal data or access link reaches the logs in a full scenario, failures included', async t => {
   const faulty = faultyStores(createMemoryStores())
-  const { app, emulator, logs } = await setup(t, { stores: faulty.stores, env: { LOG_LEVEL: 'trace' } })
+  // The scenario includes a Kaleyra hang, which must time out.
+  const { app, emulator, logs } = await setup(t, { stores: faulty.stores, env: { LOG_LEVEL: 'trace', ...KALEYRA_FAULT_TIMEOUT } })
   const secretCookie = 'session=very-secret-cookie'
   const secretAuth = 'Bearer very-secret-token'
   const headers = { ...as('Dr-Secret-Name', ['doctor']), cookie: secretCookie, authorization: secretAuth, 'x-request-id': 'scenario' }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import t from 'tap'
 import { request } from 'undici'
-import { setup, startEmulator } from '../helpers/app.js'
+import { KALEYRA_FAULT_TIMEOUT, setup, startEmulator } from '../helpers/app.js'
 import { as } from '../helpers/fixtures.js'
 import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
 import { waitFor } from '../helpers/wait.js'
@@ -114,23 +114,32 @@ t.test('the file is streamed to Kaleyra while it is still arriving', async t => 
 })
 
 t.test('a slow client is not a Kaleyra timeout: the deadline counts once the file has been sent', async t => {
-  const { app, emulator } = await setup(t, { env: { KALEYRA_TIMEOUT_MS: '500' } })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const { port } = app.server.address() as AddressInfo
+  // Long enough for Kaleyra to answer once it has the file, even on a loaded machine.
+  const deadlineMs = 2_000
+  const { app, emulator } = await setup(t, { env: { KALEYRA_TIMEOUT_MS: String(deadlineMs) } })
+  // The hang below needs a short deadline: an instance of its own, on the same Kaleyra.
+  const { app: impatient } = await setup(t, { emulator, env: KALEYRA_FAULT_TIMEOUT })
   const image = jpeg(2 * MB)
-  const post = async (body: AsyncIterable<Buffer>) => await request(`http://127.0.0.1:${port}/settings/background-image`, {
-    method: 'POST', headers: { ...admin, ...multipart().headers }, body: Readable.from(body)
-  })
+  const post = async (to: typeof app, body: AsyncIterable<Buffer>) => {
+    if (to.server.address() === null) await to.listen({ host: '127.0.0.1', port: 0 })
+    const { port } = to.server.address() as AddressInfo
+    return await request(`http://127.0.0.1:${port}/settings/background-image`, {
+      method: 'POST', headers: { ...admin, ...multipart().headers }, body: Readable.from(body)
+    })
+  }
 
   async function * pausingClient (): AsyncGenerator<Buffer> {
     yield Buffer.from(partHead(background(image)))
     yield image.subarray(0, MB)
     // A phone on a poor network: the upload takes longer than KALEYRA_TIMEOUT_MS, Kaleyra is fine.
-    await new Promise(resolve => setTimeout(resolve, 1_500))
+    // The pause is counted from Kaleyra receiving the upload, so a deadline started with the
+    // call, rather than after its last byte, would certainly expire during it.
+    await waitFor('the upload to reach Kaleyra', () => emulator.requests().some(r => r.path === '/v2/company/virtual-background'))
+    await new Promise(resolve => setTimeout(resolve, deadlineMs + 500))
     yield image.subarray(MB)
     yield Buffer.from(CLOSING)
   }
-  const res = await post(pausingClient())
+  const res = await post(app, pausingClient())
   t.equal(res.statusCode, 200)
   const { virtual_background: bg } = await res.body.json() as { virtual_background: { url: string } }
   t.equal(sha(Buffer.from(await (await request(bg.url)).body.arrayBuffer())), sha(image))
@@ -142,7 +151,7 @@ t.test('a slow client is not a Kaleyra timeout: the deadline counts once the fil
     yield image
     yield Buffer.from(CLOSING)
   }
-  const hung = await post(wholeFile())
+  const hung = await post(impatient, wholeFile())
   t.equal(hung.statusCode, 504)
   t.same(await hung.body.json(), { error: 'Kaleyra service timeout' })
 })
@@ -190,6 +199,8 @@ t.test('PATCH /settings/update refuses bad aliases with 400', async t => {
 
 t.test('Kaleyra failing: 502, or 504 when it does not answer', async t => {
   const { app, emulator } = await setup(t)
+  // The hangs need a short deadline: an instance of its own, on the same Kaleyra.
+  const { app: impatient } = await setup(t, { emulator, env: KALEYRA_FAULT_TIMEOUT })
   const form = multipart(background(jpeg(50_000)))
   emulator.faults.add({ method: 'POST', path: '/v2/company/virtual-background', kind: 'status', status: 500, times: 1 })
   const failed = await upload(app, form)
@@ -197,18 +208,18 @@ t.test('Kaleyra failing: 502, or 504 when it does not answer', async t => {
   t.same(failed.json(), { error: 'Kaleyra service error' })
 
   emulator.faults.add({ method: 'POST', path: '/v2/company/virtual-background', kind: 'hang', times: 1 })
-  const slow = await upload(app, form)
+  const slow = await upload(impatient, form)
   t.equal(slow.statusCode, 504)
   t.same(slow.json(), { error: 'Kaleyra service timeout' })
 
-  const uploaded = await upload(app, form)
+  const uploaded = await upload(impatient, form)
   t.equal(uploaded.statusCode, 200, 'the next upload works')
   const alias = uploaded.json().virtual_background.background_alias
   emulator.faults.add({ method: 'PUT', path: '/v2/company', kind: 'status', status: 503 })
   t.equal((await app.inject({ method: 'PATCH', url: '/settings/update', headers: admin, payload: { background_alias: alias } })).statusCode, 502)
   emulator.faults.clear()
   emulator.faults.add({ method: 'PUT', path: '/v2/company', kind: 'hang' })
-  t.equal((await app.inject({ method: 'PATCH', url: '/settings/update', headers: admin, payload: { background_alias: alias } })).statusCode, 504)
+  t.equal((await impatient.inject({ method: 'PATCH', url: '/settings/update', headers: admin, payload: { background_alias: alias } })).statusCode, 504)
 
   emulator.faults.clear()
   for (let i = 0; i < 9; i++) t.equal((await upload(app, form)).statusCode, 200)

@@ -6,7 +6,7 @@ import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
 import { createCrudStores } from '../../src/store/crud/index.js'
 import { StoreDuplicateError } from '../../src/store/errors.js'
 import { UpstreamError } from '../../src/upstream/errors.js'
-import { FAST_CRUD, setup, startEmulator, type TestContext } from '../helpers/app.js'
+import { FAST_CRUD, setup, startEmulator, type TestContext, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
 import { startCrud, TELECONSULTATION_FIELDS, USER_MAP_FIELDS } from '../helpers/crud.js'
 import { as, body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 import { captureLogs } from '../helpers/logs.js'
@@ -224,7 +224,7 @@ t.test('pending room deletions are listed from live documents only', async t => 
 t.test('user map: a unique index turns a second insert into a duplicate; without it the oldest row wins', async t => {
   for (const unique of [true, false]) {
     const crud = await startCrud(t, { uniqueUserIds: unique })
-    const stores = createCrudStores({ baseUrl: crud.url, timeoutMs: 1000, teleconsultationsPath: 'teleconsultations', userMapPath: 'teleconsultations_users', userIdHeader: 'miauserid', ...FAST_CRUD })
+    const stores = createCrudStores({ baseUrl: crud.url, timeoutMs: UPSTREAM_TIMEOUT_MS, teleconsultationsPath: 'teleconsultations', userMapPath: 'teleconsultations_users', userIdHeader: 'miauserid', ...FAST_CRUD })
     t.teardown(() => stores.userMap.close())
     const row = { receivedUserId: 'u1', bandyerId: kaleyraUserIdFor('u1') }
     await stores.userMap.insert(row)
@@ -243,7 +243,7 @@ t.test('ping lists one id; a missing collection or CRUD fails it', async t => {
   await stores.teleconsultations.ping()
   await stores.userMap.ping()
   t.match(lastRequest(crud, 'GET', '/teleconsultations/').query, { _l: '1', _p: '_id' })
-  const wrong = createCrudStores({ baseUrl: crud.url, timeoutMs: 1000, teleconsultationsPath: 'nope', userMapPath: 'nope_users', userIdHeader: 'miauserid', ...FAST_CRUD })
+  const wrong = createCrudStores({ baseUrl: crud.url, timeoutMs: UPSTREAM_TIMEOUT_MS, teleconsultationsPath: 'nope', userMapPath: 'nope_users', userIdHeader: 'miauserid', ...FAST_CRUD })
   t.teardown(() => wrong.teleconsultations.close())
   await t.rejects(wrong.teleconsultations.ping(), UpstreamError)
   await t.rejects(wrong.userMap.ping(), new UpstreamError({ target: 'crud', operation: 'userMap.ping', failure: 'status', upstreamStatus: 404 }))

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
 import type { FakeCrudService } from '../fakes/crud-service.js'
-import { eachStore, setup, startEmulator } from '../helpers/app.js'
+import { eachStore, setup, startEmulator, storesOf } from '../helpers/app.js'
 import { startCrud } from '../helpers/crud.js'
 import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
 import { body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
@@ -116,16 +116,28 @@ t.test('20 concurrent PATCHes through two replicas leave exactly one live room, 
 })
 
 t.test('a DELETE on one replica while the other replaces the room: 404 for the PATCH, no room left', async t => {
-  const { emulator, crud, apps } = await replicas(t)
-  const id: string = (await apps[0].inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
-  const roomCalls = (): number => emulator.requests().filter(r => r.method === 'POST' && r.path === '/v2/rooms').length
-  const before = roomCalls()
-  // The new room takes a while: the other replica deletes the teleconsultation meanwhile.
-  emulator.faults.add({ method: 'POST', path: '/v2/rooms', kind: 'latency', ms: 300, phase: 'after', times: 1 })
+  const emulator = await startEmulator(t)
+  const crud = await startCrud(t)
+  // The first replica's PATCH stops once its new room exists, before storing it, until the test
+  // lets it go: the other replica deletes the teleconsultation meanwhile, however long that takes.
+  const stores = await storesOf(t, 'crud', crud)
+  const update = stores.teleconsultations.update.bind(stores.teleconsultations)
+  let paused = false
+  let resume = (): void => {}
+  const resumed = new Promise<void>(resolve => { resume = resolve })
+  stores.teleconsultations.update = async (...args) => {
+    paused = true
+    await resumed
+    return await update(...args)
+  }
+  const apps = [(await setup(t, { emulator, stores })).app, (await setup(t, { store: 'crud', emulator, crud })).app]
+  const id: string = (await apps[1].inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
   const patching = apps[0].inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { duration_in_seconds: 900 } })
-  await waitFor('the PATCH to be creating its room', () => roomCalls() > before)
+  await waitFor('the PATCH to have its new room', () => paused)
+  t.equal(emulator.liveRooms().length, 2, 'the old room and the new one')
   const deleted = await apps[1].inject({ method: 'DELETE', url: `/teleconsultation/${id}` })
   t.equal(deleted.statusCode, 204)
+  resume()
   const patched = await patching
   t.equal(patched.statusCode, 404)
   t.same(patched.json(), { error: `Room with id ${id} not found on CRUD` })

@@ -3,15 +3,17 @@ import type { FaultRule } from '../../src/emulator/index.js'
 import type { KaleyraEmulator } from '../../src/emulator/index.js'
 import type { FakeCrudService } from '../fakes/crud-service.js'
 import type { Doc } from '../fakes/crud-query.js'
-import { setup } from '../helpers/app.js'
+import { CRUD_FAULT_TIMEOUT, FAULT_TIMEOUT_MS, setup } from '../helpers/app.js'
 import { as, body, HOUR, isoFromNow } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
 
 const LIVE = ['PUBLIC', 'DRAFT']
 const ITEM = /^\/teleconsultations\/[a-f0-9]{24}$/
 
-async function crudSetup (t: Parameters<typeof setup>[0]) {
-  const ctx = await setup(t, { store: 'crud' })
+/** `rules`: the faults the test injects; a hang, or a latency past the deadline, gets a short CRUD deadline. */
+async function crudSetup (t: Parameters<typeof setup>[0], rules: FaultRule[] = []) {
+  const timesOut = rules.some(rule => rule.kind === 'hang' || rule.kind === 'latency')
+  const ctx = await setup(t, { store: 'crud', env: timesOut ? CRUD_FAULT_TIMEOUT : {} })
   return { ...ctx, crud: ctx.crud as FakeCrudService }
 }
 
@@ -27,6 +29,14 @@ function consistent (emulator: KaleyraEmulator, crud: FakeCrudService): boolean 
   return live.length === pointed.size && live.every(id => pointed.has(id)) && docs.every(d => (d.pendingRoomDeletions as unknown[] ?? []).length === 0)
 }
 
+/**
+ * After a latency fault, the CRUD goes on after the service gave up: until it has answered every
+ * call, a document may still be written, and the outcome cannot be judged yet.
+ */
+function lateCallsDone (crud: FakeCrudService, rules: FaultRule[]): boolean {
+  return !rules.some(rule => rule.kind === 'latency') || crud.requests().every(r => r.status !== 0)
+}
+
 /** What a PATCH changes, without the bookkeeping a fenced failure may bump. */
 function content (doc: Doc | undefined): Doc {
   const { version, lastWriteId, updatedAt, updaterId, ...rest } = doc ?? {}
@@ -38,22 +48,22 @@ interface CreateFault { name: string, rules: FaultRule[], status: number, create
 const createFaults: CreateFault[] = [
   { name: 'the insert answers 503', rules: [{ method: 'POST', path: '/teleconsultations/', kind: 'status', status: 503 }], status: 502, created: false },
   { name: 'the insert hangs', rules: [{ method: 'POST', path: '/teleconsultations/', kind: 'hang' }], status: 504, created: false },
-  { name: 'the insert is written after the client gave up', rules: [{ method: 'POST', path: '/teleconsultations/', kind: 'latency', ms: 1_500, times: 1 }], status: 504, created: false },
+  { name: 'the insert is written after the client gave up', rules: [{ method: 'POST', path: '/teleconsultations/', kind: 'latency', ms: FAULT_TIMEOUT_MS + 200, times: 1 }], status: 504, created: false },
   { name: 'the insert is written but its answer is lost', rules: [{ method: 'POST', path: '/teleconsultations/', kind: 'reset', phase: 'after', times: 1 }], status: 201, created: true },
   { name: 'the user map insert answers 500', rules: [{ method: 'POST', path: '/teleconsultations_users/', kind: 'status', status: 500 }], status: 502, created: false },
   { name: 'the CRUD is down', rules: [{ kind: 'reset' }], status: 502, created: false },
-  { name: 'the CRUD is slow', rules: [{ kind: 'latency', ms: 1_500 }], status: 504, created: false }
+  { name: 'the CRUD is slow', rules: [{ kind: 'latency', ms: FAULT_TIMEOUT_MS + 200 }], status: 504, created: false }
 ]
 
 for (const fault of createFaults) {
   t.test(`POST when ${fault.name}: ${fault.status}, then no orphan room and no live record`, async t => {
-    const { app, emulator, crud } = await crudSetup(t)
+    const { app, emulator, crud } = await crudSetup(t, fault.rules)
     for (const rule of fault.rules) crud.faults.add(rule)
     const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
     t.equal(res.statusCode, fault.status)
     if (fault.status >= 500) t.same(res.json(), { error: fault.status === 504 ? 'CRUD service timeout' : 'CRUD service error' })
     crud.faults.clear()
-    await waitFor('Kaleyra and the CRUD to agree', () => consistent(emulator, crud) && liveDocs(crud).length === (fault.created ? 1 : 0))
+    await waitFor('Kaleyra and the CRUD to agree', () => lateCallsDone(crud, fault.rules) && consistent(emulator, crud) && liveDocs(crud).length === (fault.created ? 1 : 0))
     t.equal(emulator.liveRooms().length, fault.created ? 1 : 0)
     if (fault.created) t.equal(liveDocs(crud)[0]._id, res.json().roomId, 'the lost answer was recovered through the write id')
   })
@@ -65,7 +75,7 @@ const patchFaults: PatchFault[] = [
   { name: 'reading the record fails', rules: [{ method: 'GET', path: ITEM, kind: 'status', status: 503 }], status: 502, replaced: false },
   { name: 'the update answers 503 every time', rules: [{ method: 'PATCH', kind: 'status', status: 503 }], status: 502, replaced: false },
   { name: 'the update hangs', rules: [{ method: 'PATCH', kind: 'hang', times: 1 }], status: 504, replaced: false },
-  { name: 'the update is applied after the client gave up', rules: [{ method: 'PATCH', kind: 'latency', ms: 1_500, times: 1 }], status: 504, replaced: false },
+  { name: 'the update is applied after the client gave up', rules: [{ method: 'PATCH', kind: 'latency', ms: FAULT_TIMEOUT_MS + 200, times: 1 }], status: 504, replaced: false },
   { name: 'the update is applied but its answer is lost once', rules: [{ method: 'PATCH', kind: 'reset', phase: 'after', times: 1 }], status: 204, replaced: true },
   {
     name: 'the update is applied, then the CRUD stops answering',
@@ -78,7 +88,7 @@ const patchFaults: PatchFault[] = [
 
 for (const fault of patchFaults) {
   t.test(`PATCH replacing the room when ${fault.name}: ${fault.status}, then one live room, the stored one`, async t => {
-    const { app, emulator, crud } = await crudSetup(t)
+    const { app, emulator, crud } = await crudSetup(t, fault.rules)
     const id: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
     const before = crud.document('teleconsultations', id)
     for (const rule of fault.rules) crud.faults.add(rule)
@@ -86,7 +96,7 @@ for (const fault of patchFaults) {
     const res = await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { start_date: isoFromNow(2 * HOUR), duration_in_seconds: 3600 } })
     t.equal(res.statusCode, fault.status)
     crud.faults.clear()
-    await waitFor('Kaleyra and the CRUD to agree', () => consistent(emulator, crud) && emulator.liveRooms().length === 1)
+    await waitFor('Kaleyra and the CRUD to agree', () => lateCallsDone(crud, fault.rules) && consistent(emulator, crud) && emulator.liveRooms().length === 1)
     const after = crud.document('teleconsultations', id)
     if (fault.replaced) t.not(after?.bandyerRoomId, before?.bandyerRoomId, 'the new room is kept: the record points to it')
     else t.same(content(after), content(before), 'the record says what it said')
@@ -112,9 +122,10 @@ t.test('DELETE: trashing fails → 502 and a retry finishes; a lost answer is re
 })
 
 t.test('GET: a slow CRUD is a 504, an unreachable one a 502, never a 404', async t => {
-  const { app, crud } = await crudSetup(t)
+  const slow: FaultRule = { method: 'GET', kind: 'latency', ms: FAULT_TIMEOUT_MS + 200, times: 1 }
+  const { app, crud } = await crudSetup(t, [slow])
   const id: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })).json().roomId
-  crud.faults.add({ method: 'GET', kind: 'latency', ms: 1_500, times: 1 })
+  crud.faults.add(slow)
   t.same((await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })).json(), { error: 'CRUD service timeout' })
   crud.faults.add({ method: 'GET', kind: 'reset' })
   const down = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })

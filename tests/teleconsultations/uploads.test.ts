@@ -1,5 +1,5 @@
 import t from 'tap'
-import { eachStore, setup, startEmulator } from '../helpers/app.js'
+import { eachStore, KALEYRA_FAULT_TIMEOUT, setup, startEmulator } from '../helpers/app.js'
 import { as, body, doctor } from '../helpers/fixtures.js'
 import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
 
@@ -104,7 +104,7 @@ eachStore(t, 'participants only; unknown ids are 404; no room means nothing to d
 })
 
 eachStore(t, 'Kaleyra failing to list the uploads: 502, or 504 when it does not answer', async (t, store) => {
-  const { app, emulator } = await setup(t, { store, env: ENABLED })
+  const { app, emulator } = await setup(t, { store, env: { ...ENABLED, ...KALEYRA_FAULT_TIMEOUT } })
   const id = await createTeleconsultation(app)
   emulator.addUploads(emulator.liveRooms()[0].roomId, 2)
 

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
+import { DETAILS_TTL_MS } from '../../src/teleconsultations/view.js'
 import { eachStore, setup } from '../helpers/app.js'
 import { as, body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 
@@ -133,11 +134,21 @@ eachStore(t, 'room details are best effort: Kaleyra failing does not hide the li
 })
 
 eachStore(t, 'polling participants share one Kaleyra room read for a couple of seconds', async (t, store) => {
-  const { app, emulator } = await setup(t, { store })
+  // The service's clock stands still unless the test moves it: however slow the machine, the
+  // polls below happen "at once", then exactly as late as the test says.
+  let clock = Date.now()
+  const { app, emulator } = await setup(t, { store, overrides: { now: () => clock } })
   const id = await create(app, body())
   const roomReads = (): number => emulator.requests().filter(r => r.method === 'GET' && r.path.startsWith('/v2/rooms/')).length
-  const polls = await Promise.all(['doctor-1', 'patient-1', 'doctor-1', 'patient-1'].map(async user =>
-    await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as(user) })))
+  const poll = async (user: string) => await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as(user) })
+  const polls = await Promise.all(['doctor-1', 'patient-1', 'doctor-1', 'patient-1'].map(poll))
   t.ok(polls.every(p => p.statusCode === 200 && p.json().details !== undefined), 'every poll gets the details')
   t.equal(roomReads(), 1, 'one read for four polls')
+
+  clock += DETAILS_TTL_MS - 1
+  t.ok((await poll('doctor-1')).json().details !== undefined)
+  t.equal(roomReads(), 1, `a poll up to ${DETAILS_TTL_MS} ms later reuses that read`)
+  clock += 1
+  t.ok((await poll('doctor-1')).json().details !== undefined)
+  t.equal(roomReads(), 2, 'then Kaleyra is read again')
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { eachStore, setup, startEmulator } from '../helpers/app.js'
+import { eachStore, KALEYRA_FAULT_TIMEOUT, setup, startEmulator } from '../helpers/app.js'
 import { as, body, doctor } from '../helpers/fixtures.js'
 import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
 
@@ -146,7 +146,7 @@ eachStore(t, 'TRANSCRIPTION_MAX_FILE_SIZE without a content-length: read up to t
 })
 
 eachStore(t, 'Kaleyra failing: 502, or 504 when it does not answer', async (t, store) => {
-  const { app, emulator } = await setup(t, { store, env: RECORDED })
+  const { app, emulator } = await setup(t, { store, env: { ...RECORDED, ...KALEYRA_FAULT_TIMEOUT } })
   const id = await createTeleconsultation(app)
   const sessionId = emulator.addSession(emulator.liveRooms()[0].roomId, { transcription: { segments: [] } })
 
