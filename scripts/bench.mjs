@@ -51,7 +51,7 @@ let counter = 0
 const scenarios = [
   { name: 'GET /-/healthz (baseline)', opts: { url: `${base}/-/healthz` } },
   {
-    name: 'GET /teleconsultation/:id (participant polling; one Kaleyra room read each)',
+    name: 'GET /teleconsultation/:id (participant polling; Kaleyra room read at most every 2 s)',
     opts: { url: `${base}/teleconsultation/${started.roomId}`, headers: { miauserid: 'bench-doctor-0' } }
   },
   {
