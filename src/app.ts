@@ -79,7 +79,11 @@ export async function buildApp (config: AppConfig, given: AppOverrides = {}): Pr
   app.setValidatorCompiler(createValidatorCompiler())
   installErrorHandler(app)
   await registerMetrics(app, metrics)
-  await registerOpenApi(app)
+  await registerOpenApi(app, {
+    userIdPathInRequest: config.service.userIdPathInRequest,
+    userIdHeader: env.USERID_HEADER_KEY,
+    groupsHeader: env.GROUPS_HEADER_KEY
+  })
 
   if (env.BANDYER_BASE_URL === undefined || env.BANDYER_API_SECRET_KEY === undefined) {
     throw new Error('buildApp needs BANDYER_BASE_URL and BANDYER_API_SECRET_KEY (server.ts fills them in emulator mode)')

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { CALLER_SECURITY } from '../platform/openapi.js'
 import { CredentialsBodySchema, CredentialsSchema, DEFAULT_EXPIRES_IN_SECONDS, errors } from './schemas.js'
 import { createCredentialsService } from './service.js'
 
@@ -18,6 +19,7 @@ export const credentialsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['Credentials'],
       summary: 'Get a Kaleyra SDK access token for the caller',
+      security: CALLER_SECURITY,
       description: 'For the Kaleyra Video mobile SDKs. The caller comes from the request headers; their Kaleyra user (and user-id map row) is created on first use, with the role given by their groups.',
       body: CredentialsBodySchema,
       response: { 201: CredentialsSchema, 400: errors.badRequest, 401: errors.unauthorized, 413: errors[413], 415: errors[415], 502: errors[502], 504: errors[504] }

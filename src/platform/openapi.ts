@@ -1,10 +1,37 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
+import type { UserIdPathStep } from '../config/service-config.js'
 import { readPackage } from './package-info.js'
 
+/**
+ * Routes that act for the caller name it with the user headers the platform gateway sets. In the
+ * OpenAPI document they are security schemes, so the UI's "Authorize" button can send them.
+ */
+export const CALLER_SECURITY = [{ caller: [], callerGroups: [] }]
+/** Routes that only need to know who the caller is. */
+export const CALLER_ID_SECURITY = [{ caller: [] }]
+
+export interface OpenApiOptions {
+  userIdPathInRequest: UserIdPathStep[]
+  userIdHeader: string
+  groupsHeader: string
+}
+
+/** Where the caller's id travels: the header or query parameter `userIdPathInRequest` starts from. */
+function callerScheme (opts: OpenApiOptions) {
+  const [root, property] = opts.userIdPathInRequest
+  const path = opts.userIdPathInRequest.map(step => step.extract).join('.')
+  const place = root.extract === 'headers' ? 'header' : root.extract === 'query' ? 'query' : undefined
+  if (place === undefined || property === undefined) {
+    return { type: 'apiKey' as const, in: 'header', name: opts.userIdHeader, description: `The caller, read from the request at ${path} (userIdPathInRequest).` }
+  }
+  const inside = opts.userIdPathInRequest.length > 2 ? ` (the id is at ${path})` : ''
+  return { type: 'apiKey' as const, in: place, name: String(property.extract), description: `The caller's user id${inside}, set by the platform gateway from the logged-in user.` }
+}
+
 /** OpenAPI 3 at /documentation/json and the UI at /documentation, never moved by SERVICE_PREFIX. */
-export async function registerOpenApi (app: FastifyInstance): Promise<void> {
+export async function registerOpenApi (app: FastifyInstance, opts: OpenApiOptions): Promise<void> {
   const pkg = readPackage()
   await app.register(swagger, {
     openapi: {
@@ -15,7 +42,13 @@ export async function registerOpenApi (app: FastifyInstance): Promise<void> {
         { name: 'Credentials', description: 'Kaleyra SDK access tokens for mobile apps' },
         { name: 'Settings', description: 'Company virtual backgrounds' },
         { name: 'Transcriptions', description: 'Transcriptions of recorded calls' }
-      ]
+      ],
+      components: {
+        securitySchemes: {
+          caller: callerScheme(opts),
+          callerGroups: { type: 'apiKey' as const, in: 'header', name: opts.groupsHeader, description: 'The caller\'s groups, comma-separated, set by the platform gateway (GROUPS_HEADER_KEY). With AUTH_SERVICE, the identity service gives them instead.' }
+        }
+      }
     },
     hideUntagged: true
   })

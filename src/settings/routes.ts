@@ -2,6 +2,7 @@ import multipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { VIRTUAL_BACKGROUND_FIELD } from '../kaleyra/wire.js'
 import { BadRequestError, UnsupportedMediaTypeError } from '../platform/errors.js'
+import { CALLER_SECURITY } from '../platform/openapi.js'
 import {
   BackgroundUploadBodySchema, BackgroundUploadedSchema, CompanySchema, CompanyUpdateBodySchema, errors
 } from './schemas.js'
@@ -32,6 +33,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags,
       summary: 'Upload a company virtual background',
+      security: CALLER_SECURITY,
       description: `multipart/form-data with the JPEG in the field \`${VIRTUAL_BACKGROUND_FIELD}\` (at most 10 MB), streamed to Kaleyra. Answers the alias to give to PATCH /settings/update.`,
       consumes: ['multipart/form-data'],
       body: BackgroundUploadBodySchema,
@@ -66,6 +68,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags,
       summary: 'Choose the company default virtual background',
+      security: CALLER_SECURITY,
       description: 'Sets the background used by links that ask for one (useBackground, groupsWithBackgroundList).',
       body: CompanyUpdateBodySchema,
       response: { 200: CompanySchema, 400: errors.updateBadRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.bodyTooLarge, 415: errors.notJson, 502: errors[502], 504: errors[504] }

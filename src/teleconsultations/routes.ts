@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { CALLER_ID_SECURITY, CALLER_SECURITY } from '../platform/openapi.js'
 import {
   CreateBodySchema, CreatedSchema, errors, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, UploadsDeletedSchema,
   ViewQuerySchema, ViewSchema
@@ -55,6 +56,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
     schema: {
       tags,
       summary: 'Get the caller\'s access to a teleconsultation',
+      security: CALLER_SECURITY,
       description: 'Answers the caller\'s personal link once the room exists and the teleconsultation is frozen (null before: poll), the other participants and the Kaleyra room details.',
       params: IdParamsSchema,
       querystring: ViewQuerySchema,
@@ -81,6 +83,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
     schema: {
       tags,
       summary: 'Delete the files shared during the call',
+      security: CALLER_ID_SECURITY,
       description: 'With TELECONSULTATION_DELETE_UPLOADS=true, deletes every file uploaded in the Kaleyra room (participants only); a partial failure still answers 200 with deleted < total. Disabled, it does nothing and answers 204.',
       params: IdParamsSchema,
       response: { 200: UploadsDeletedSchema, 204: NoContent, 400: errors.badId, 401: errors.unauthorized, 404: errors.notFound, 502: errors[502], 504: errors[504] }

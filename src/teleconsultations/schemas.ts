@@ -56,7 +56,7 @@ export const IdParamsSchema = Type.Object({
 })
 
 export const ViewQuerySchema = Type.Object({
-  useBackground: Type.Optional(Type.Boolean({ description: 'Open the call with the company virtual background' })),
+  useBackground: Type.Optional(Type.Boolean({ description: 'Open the call with the company virtual background', examples: [true] })),
   language: Type.Optional(Type.String({ maxLength: 16, description: '`it` or `en`; any other value means the company default', examples: ['it'] }))
 })
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { CALLER_ID_SECURITY } from '../platform/openapi.js'
 import { errors, TranscriptionParamsSchema, TranscriptionSchema } from './schemas.js'
 import { createTranscriptionService } from './service.js'
 
@@ -10,6 +11,7 @@ export const transcriptionRoutes: FastifyPluginAsyncTypebox = async (fastify) =>
     schema: {
       tags: ['Transcriptions'],
       summary: 'Get the transcription of a call session',
+      security: CALLER_ID_SECURITY,
       description: 'Needs DEFAULT_RECORDING_TYPE manual or automatic (rooms are then recorded with offline transcription). Participants only; the session must belong to the teleconsultation\'s Kaleyra room. Transcriptions larger than TRANSCRIPTION_MAX_FILE_SIZE are refused with 413.',
       params: TranscriptionParamsSchema,
       response: { 200: TranscriptionSchema, 400: errors.badRequest, 401: errors.unauthorized, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 502: errors[502], 504: errors[504] }

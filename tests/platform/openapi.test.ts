@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import t from 'tap'
-import { setup } from '../helpers/app.js'
+import { DEFAULT_CONFIG_FILE, setup } from '../helpers/app.js'
 
 t.test('every public route is documented with its schemas and examples', async t => {
   const { app } = await setup(t)
@@ -79,4 +79,32 @@ t.test('error examples have the shape the service answers, and name the route th
       }
     }
   }
+})
+
+t.test('routes acting for the caller document the user headers as security schemes, named as configured', async t => {
+  const documented = async (env: Record<string, string>, serviceConfig?: object) => {
+    const { app } = await setup(t, { env, serviceConfig })
+    return (await app.inject({ method: 'GET', url: '/documentation/json' })).json()
+  }
+  const spec = await documented({})
+  t.match(spec.components.securitySchemes, {
+    caller: { type: 'apiKey', in: 'header', name: 'miauserid' },
+    callerGroups: { type: 'apiKey', in: 'header', name: 'miausergroups' }
+  })
+  const security = (path: string, method: string) => spec.paths[path][method].security
+  t.same(security('/teleconsultation/{id}', 'get'), [{ caller: [], callerGroups: [] }], 'GET: the caller and their groups (background)')
+  t.same(security('/credentials', 'post'), [{ caller: [], callerGroups: [] }])
+  t.same(security('/settings/update', 'patch'), [{ caller: [], callerGroups: [] }])
+  t.same(security('/teleconsultation/{id}/uploads', 'delete'), [{ caller: [] }])
+  t.same(security('/transcription/{roomId}/{sessionId}', 'get'), [{ caller: [] }])
+  t.equal(security('/teleconsultation', 'post'), undefined, 'creating needs no caller')
+
+  const renamed = await documented({ USERID_HEADER_KEY: 'x-user-id', GROUPS_HEADER_KEY: 'x-user-groups' })
+  t.match(renamed.components.securitySchemes, { caller: { name: 'x-user-id' }, callerGroups: { name: 'x-user-groups' } })
+
+  const fromProperties = await documented({}, {
+    ...DEFAULT_CONFIG_FILE,
+    userIdPathInRequest: [{ from: 'object', extract: 'headers' }, { from: 'object', extract: 'miauserproperties' }, { from: 'json', extract: 'id' }]
+  })
+  t.match(fromProperties.components.securitySchemes.caller, { in: 'header', name: 'miauserproperties', description: /headers\.miauserproperties\.id/ })
 })
