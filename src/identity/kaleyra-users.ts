@@ -5,6 +5,8 @@ import { StoreDuplicateError } from '../store/errors.js'
 import type { StoreContext, UserMapStore } from '../store/types.js'
 
 const ID_PREFIX = 'tcs-'
+/** How many Kaleyra users a process remembers as checked `plus` (oldest forgotten first). */
+const KNOWN_PLUS_LIMIT = 10_000
 
 /**
  * The Kaleyra user id of an external user: a hash, so it fits Kaleyra's charset and length,
@@ -24,15 +26,43 @@ export interface KaleyraUserRequest {
 
 export type KaleyraUsers = ReturnType<typeof createKaleyraUsers>
 
-/** Maps external users to Kaleyra users, creating them on first use (user-id map + Kaleyra). */
+/**
+ * Maps external users to Kaleyra users, creating them on first use (user-id map + Kaleyra).
+ * A Kaleyra role is set at creation; someone first seen as `basic` (a patient) who later takes
+ * part as `plus` (a doctor) is upgraded, since Kaleyra wants a plus user in every room. That
+ * costs one Kaleyra read per such user and process: users checked plus are remembered.
+ */
 export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: UserMapStore }) {
   const inFlight = new Map<string, Promise<string>>()
+  const knownPlus = new Set<string>()
+
+  function rememberPlus (bandyerId: string): void {
+    knownPlus.add(bandyerId)
+    if (knownPlus.size > KNOWN_PLUS_LIMIT) knownPlus.delete(knownPlus.values().next().value as string)
+  }
+
+  /** Upgrades an existing Kaleyra user to plus when needed. A user Kaleyra does not know is left to the room creation to report. */
+  async function ensurePlus (bandyerId: string): Promise<void> {
+    if (knownPlus.has(bandyerId)) return
+    const user = await deps.kaleyra.getUser(bandyerId)
+    if (user === null) return
+    if (user.role !== 'plus' && !await deps.kaleyra.setUserRole(bandyerId, 'plus')) return
+    rememberPlus(bandyerId)
+  }
 
   async function create (user: KaleyraUserRequest, ctx: StoreContext): Promise<string> {
     const existing = await deps.userMap.find(user.userId)
-    if (existing !== null) return existing.bandyerId
+    if (existing !== null) {
+      if (user.role === 'plus' && existing.role !== 'plus') await ensurePlus(existing.bandyerId)
+      return existing.bandyerId
+    }
     const bandyerId = kaleyraUserIdFor(user.userId)
-    await deps.kaleyra.createUser(bandyerId, user.role)
+    const { created } = await deps.kaleyra.createUser(bandyerId, user.role)
+    if (user.role === 'plus') {
+      // 409: the user was there already (an earlier attempt, another replica), maybe as basic.
+      if (created) rememberPlus(bandyerId)
+      else await ensurePlus(bandyerId)
+    }
     try {
       await deps.userMap.insert({ receivedUserId: user.userId, bandyerId, role: user.role, fullName: user.fullName, groups: user.groups }, ctx)
       return bandyerId
@@ -40,17 +70,21 @@ export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: Use
       if (!(err instanceof StoreDuplicateError)) throw err
       // Another replica mapped the same user first: its row wins (same id unless a legacy row).
       const winner = await deps.userMap.find(user.userId)
-      return winner?.bandyerId ?? bandyerId
+      const winnerId = winner?.bandyerId ?? bandyerId
+      if (user.role === 'plus' && winnerId !== bandyerId) await ensurePlus(winnerId)
+      return winnerId
     }
   }
 
   return {
     /** Resolves the Kaleyra id of a user; concurrent calls for the same new user share one creation. */
     async ensure (user: KaleyraUserRequest, ctx: StoreContext = {}): Promise<string> {
-      const pending = inFlight.get(user.userId)
+      // Per role: a request needing a plus user must not settle for a basic creation in flight.
+      const key = `${user.role}:${user.userId}`
+      const pending = inFlight.get(key)
       if (pending !== undefined) return await pending
-      const promise = create(user, ctx).finally(() => inFlight.delete(user.userId))
-      inFlight.set(user.userId, promise)
+      const promise = create(user, ctx).finally(() => inFlight.delete(key))
+      inFlight.set(key, promise)
       return await promise
     }
   }

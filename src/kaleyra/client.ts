@@ -7,7 +7,7 @@ import { multipartFileBody } from '../upstream/multipart.js'
 import { KaleyraFormatError, KaleyraRejectedError, kaleyraStatusError } from './errors.js'
 import {
   paths, parseCompany, parseErrorName, parseRoom, parseRoomList, parseSdkCredentials, parseSessionList,
-  parseUploadList, parseUserId, parseVirtualBackground, parseVirtualBackgroundList, VIRTUAL_BACKGROUND_FIELD,
+  parseUploadList, parseUserId, parseUserRole, parseVirtualBackground, parseVirtualBackgroundList, VIRTUAL_BACKGROUND_FIELD,
   type Company, type CreateRoomRequest, type KaleyraRole, type KaleyraRoom, type KaleyraSession, type KaleyraUpload,
   type Page, type SdkCredentials, type VirtualBackground
 } from './wire.js'
@@ -104,10 +104,17 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
       return { userId, created: true }
     },
 
-    async getUser (userId: string): Promise<{ userId: string } | null> {
+    /** `role` is null when Kaleyra's answer does not say it. */
+    async getUser (userId: string): Promise<{ userId: string, role: KaleyraRole | null } | null> {
       const res = await call({ operation: 'getUser', method: 'GET', path: paths.user(userId) }, [200, 404])
       if (res.statusCode === 404) return null
-      return { userId: parseUserId(res.data, 'getUser') }
+      return { userId: parseUserId(res.data, 'getUser'), role: parseUserRole(res.data) }
+    },
+
+    /** Sets a user's role (the same body twice is harmless, hence retried); false when Kaleyra has no such user. */
+    async setUserRole (userId: string, role: KaleyraRole): Promise<boolean> {
+      const res = await call({ operation: 'setUserRole', method: 'PUT', path: paths.user(userId), json: { role }, retry: true }, [200, 204, 404])
+      return res.statusCode !== 404
     },
 
     /** Never retried: Kaleyra has no idempotency key for rooms (see the reaper for ambiguous failures). */

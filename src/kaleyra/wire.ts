@@ -45,6 +45,12 @@ export const CreateUserRequestSchema = Type.Object({
 })
 export type CreateUserRequest = Static<typeof CreateUserRequestSchema>
 
+/** `PUT /v2/users/{id}`: only the role is ever changed (basic → plus). */
+export const UpdateUserRequestSchema = Type.Object({
+  role: Type.Union(KALEYRA_ROLES.map(role => Type.Literal(role)))
+})
+export type UpdateUserRequest = Static<typeof UpdateUserRequestSchema>
+
 export const RoomParticipantRequestSchema = Type.Object({
   user_id: Type.String({ pattern: KALEYRA_ID_PATTERN }),
   is_admin: Type.Boolean(),
@@ -231,6 +237,14 @@ export function parseUserId (body: unknown, operation = 'createUser'): string {
   if ('user_id' in parsed) return parsed.user_id
   if ('id' in parsed) return parsed.id
   return parsed.user.id
+}
+
+/** A user's role, wherever the answer puts it; null when it says none (or an unknown one). */
+export function parseUserRole (body: unknown): KaleyraRole | null {
+  const record = typeof body === 'object' && body !== null ? body as Record<string, unknown> : {}
+  const inner = typeof record.user === 'object' && record.user !== null ? record.user as Record<string, unknown> : {}
+  const role = record.role ?? inner.role
+  return KALEYRA_ROLES.find(known => known === role) ?? null
 }
 
 function toRoom (body: Static<typeof RoomBodySchema>, operation: string): KaleyraRoom {

@@ -63,3 +63,21 @@ t.test('GET /v2/users/:id and the user list', async t => {
   const tooMany = await h.obj('GET', '/v2/users', { query: { limit: 101 } })
   t.equal(tooMany.status, 422)
 })
+
+t.test('PUT /v2/users/:id changes the role, validates like creation, 404 for an unknown user', async t => {
+  const h = await startHarness()
+  t.teardown(() => h.close())
+  await h.call('POST', '/v2/users', { body: { user_id: 'pat', role: 'basic' } })
+
+  const upgraded = await h.obj('PUT', '/v2/users/pat', { body: { role: 'plus' } })
+  t.equal(upgraded.status, 200)
+  t.match(upgraded.body, { user_id: 'pat', role: 'plus' })
+  t.same(h.emu.users(), [{ userId: 'pat', role: 'plus' }])
+
+  for (const body of [{ role: 'admin' }, { role: 'basic', colour: 'red' }, { role: 'basic', allow_camera: 'yes' }]) {
+    const res = await h.obj('PUT', '/v2/users/pat', { body })
+    t.equal(res.status, 422, `refused: ${JSON.stringify(body)}`)
+  }
+  t.same(h.emu.users(), [{ userId: 'pat', role: 'plus' }], 'nothing changed by a refused update')
+  t.equal((await h.obj('PUT', '/v2/users/nobody', { body: { role: 'plus' } })).status, 404)
+})

@@ -21,7 +21,8 @@ t.test('the Kaleyra client works end to end against the emulator', async t => {
   t.same(await client.createUser('doc', 'plus'), { userId: 'doc', created: true })
   t.same(await client.createUser('doc', 'plus'), { userId: 'doc', created: false }, '409 means already there')
   await client.createUser('pat', 'basic')
-  t.same(await client.getUser('pat'), { userId: 'pat' })
+  t.same(await client.getUser('pat'), { userId: 'pat', role: 'basic' })
+  t.equal(await client.setUserRole('pat', 'basic'), true, 'PUT /v2/users/{id} { role }')
   t.equal(await client.getUser('ghost'), null)
 
   const room = await client.createRoom({

@@ -15,8 +15,12 @@ t.test('users and rooms over real HTTP', async t => {
   t.same(await client.createUser('doc', 'plus'), { userId: 'doc', created: true })
   t.same(await client.createUser('doc', 'plus'), { userId: 'doc', created: false }, '409 means the user already exists')
   await client.createUser('pat', 'basic')
-  t.same(await client.getUser('doc'), { userId: 'doc' })
+  t.same(await client.getUser('doc'), { userId: 'doc', role: 'plus' })
   t.equal(await client.getUser('nobody'), null)
+  t.equal(await client.setUserRole('pat', 'plus'), true)
+  t.same(await client.getUser('pat'), { userId: 'pat', role: 'plus' }, 'the role was changed')
+  t.equal(await client.setUserRole('nobody', 'plus'), false, 'an unknown user')
+  await client.setUserRole('pat', 'basic')
 
   const room = await client.createRoom({ participants: [{ user_id: 'doc', is_admin: true, tools }, { user_id: 'pat', is_admin: false, tools }], recording: 'none', live: true })
   t.equal(room.links.length, 2)

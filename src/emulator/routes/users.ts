@@ -1,4 +1,4 @@
-// /v2/users: create (own or generated id), get, list.
+// /v2/users: create (own or generated id), get, update (role, camera), list.
 import type { FastifyInstance } from 'fastify'
 import { KALEYRA_ID_REGEX, KALEYRA_ROLES, paths } from '../../kaleyra/wire.js'
 import { ApiError, notFound, objectBody, oneOf, optionalBoolean, pageOf, queryOf, readPage, validationError } from '../http.js'
@@ -31,6 +31,15 @@ export function registerUserRoutes (app: FastifyInstance, state: EmulatorState):
   app.get<{ Params: { id: string } }>(`${paths.users()}/:id`, async (request) => {
     const user = state.users.get(request.params.id)
     if (user === undefined) throw notFound(`user ${request.params.id} not found`)
+    return userBody(user)
+  })
+
+  app.put<{ Params: { id: string } }>(`${paths.users()}/:id`, async (request) => {
+    const user = state.users.get(request.params.id)
+    if (user === undefined) throw notFound(`user ${request.params.id} not found`)
+    const body = objectBody(request.body, ['role', 'allow_camera'])
+    optionalBoolean(body, 'allow_camera')
+    if (body.role !== undefined) user.role = oneOf(body.role, KALEYRA_ROLES, 'body.role')
     return userBody(user)
   })
 
