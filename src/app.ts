@@ -94,7 +94,8 @@ export async function buildApp (config: AppConfig, given: AppOverrides = {}): Pr
     timeoutMs: env.KALEYRA_TIMEOUT_MS,
     dispatcher: overrides.kaleyraDispatcher,
     retryDelayMs: overrides.kaleyraRetryDelayMs,
-    observer: overrides.upstreamObserver
+    observer: overrides.upstreamObserver,
+    log: app.log
   })
   const stores = overrides.stores ?? createStores(config, app.log, overrides)
   const identity = overrides.identity ?? (env.AUTH_SERVICE !== undefined

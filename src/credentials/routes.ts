@@ -22,7 +22,7 @@ export const credentialsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security: CALLER_SECURITY,
       description: 'For the Kaleyra Video mobile SDKs. The caller comes from the request headers; their Kaleyra user (and user-id map row) is created on first use, with the role given by their groups.',
       body: CredentialsBodySchema,
-      response: { 201: CredentialsSchema, 400: errors.badRequest, 401: errors.unauthorized, 413: errors[413], 415: errors[415], 502: errors[502], 504: errors[504] }
+      response: { 201: CredentialsSchema, 400: errors.badRequest, 401: errors.unauthorized, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     const access = await credentials.issue(callerContext(request), request.body.expiresIn ?? DEFAULT_EXPIRES_IN_SECONDS)

@@ -37,7 +37,8 @@ export function formatSchemaErrors (errors: FastifySchemaValidationError[], data
 
 /**
  * One error handler: contract errors answer `{ error }`, Fastify's own 4xx keep its shape,
- * upstream failures become 502/504 without any upstream detail, anything else is a logged 500.
+ * upstream failures become 502/504 (503 when rate limited) without any upstream detail, anything
+ * else is a logged 500.
  */
 export function installErrorHandler (app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -48,6 +49,11 @@ export function installErrorHandler (app: FastifyInstance): void {
     if (isUpstreamError(err)) {
       const timeout = err.failure === 'timeout'
       request.log.error({ err, target: err.target, operation: err.operation }, 'upstream call failed')
+      if (err.upstreamStatus === 429) {
+        // Rate limited: nothing was done; the caller may try again when the upstream said.
+        if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds))
+        return reply.code(503).send({ error: `${TARGET_NAMES[err.target]} service unavailable` })
+      }
       return reply.code(timeout ? 504 : 502).send({ error: `${TARGET_NAMES[err.target]} service ${timeout ? 'timeout' : 'error'}` })
     }
     if (err instanceof StoreConflictError) {

@@ -37,7 +37,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: `multipart/form-data with the JPEG in the field \`${VIRTUAL_BACKGROUND_FIELD}\` (at most 10 MB), streamed to Kaleyra. Answers the alias to give to PATCH /settings/update.`,
       consumes: ['multipart/form-data'],
       body: BackgroundUploadBodySchema,
-      response: { 200: BackgroundUploadedSchema, 400: errors.badRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+      response: { 200: BackgroundUploadedSchema, 400: errors.badRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 503: errors[503], 504: errors[504] }
     },
     // The body schema documents the form; the file is checked while it streams, not as an object.
     validatorCompiler: () => () => true
@@ -71,7 +71,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security: CALLER_SECURITY,
       description: 'Sets the background used by links that ask for one (useBackground, groupsWithBackgroundList).',
       body: CompanyUpdateBodySchema,
-      response: { 200: CompanySchema, 400: errors.updateBadRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.bodyTooLarge, 415: errors.notJson, 502: errors[502], 504: errors[504] }
+      response: { 200: CompanySchema, 400: errors.updateBadRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.bodyTooLarge, 415: errors.notJson, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request) => {
     await settings.authorize(callerContext(request))

@@ -9,8 +9,17 @@ export interface ReaperOptions {
   retryDelaysMs?: number[]
   /** When to look for a room whose creation answer was lost (default 2 s, 15 s, 60 s). */
   reconcileDelaysMs?: number[]
-  /** Pages of 100 rooms scanned, newest first, when looking for such a room (default 5). */
-  reconcilePages?: number
+  /**
+   * Budget of one look for such a room: pages of 100 rooms read at most (default 200) and time
+   * spent at most (default 60 s). Kaleyra's list order is unknown, so a look reads to the end.
+   */
+  reconcileMaxPages?: number
+  reconcileBudgetMs?: number
+  /**
+   * The look asks Kaleyra for rooms created since (failure time − this), when the listing takes a
+   * creation-time filter: room creation and clock skew fit in it (default 10 min).
+   */
+  reconcileLookbackMs?: number
   /** How often persisted pending deletions are swept (default 60 s; 0 disables the timer). */
   sweepIntervalMs?: number
 }
@@ -27,7 +36,9 @@ export type RoomReaper = ReturnType<typeof createRoomReaper>
 export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: TeleconsultationStore, log: FastifyBaseLogger, events?: TeleconsultationEvents }, opts: ReaperOptions = {}) {
   const retryDelays = opts.retryDelaysMs ?? [1_000, 5_000, 30_000, 120_000]
   const reconcileDelays = opts.reconcileDelaysMs ?? [2_000, 15_000, 60_000]
-  const reconcilePages = opts.reconcilePages ?? 5
+  const search = { maxPages: opts.reconcileMaxPages ?? 200, budgetMs: opts.reconcileBudgetMs ?? 60_000 }
+  const lookbackMs = opts.reconcileLookbackMs ?? 10 * 60_000
+  const closing = new AbortController()
   const timers = new Set<NodeJS.Timeout>()
   const running = new Set<Promise<unknown>>()
   let closed = false
@@ -76,26 +87,23 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
     }
   }
 
-  async function reconcile (marker: string, attempt: number): Promise<void> {
+  async function reconcile (marker: string, createdAfter: Date, attempt: number): Promise<void> {
     let found = false
     try {
-      for (let page = 0; page < reconcilePages; page++) {
-        const { items, hasMore } = await deps.kaleyra.listRooms(page * 100, 100)
-        for (const room of items) {
-          if (room.description === marker) {
-            found = true
-            deps.log.warn({ roomId: room.roomId }, 'deleting a Kaleyra room whose creation answer was lost')
-            await tryDelete(room.roomId, undefined, 0)
-          }
-        }
-        if (!hasMore) break
+      const { room, pages, exhausted } = await deps.kaleyra.findRoom(marker, { ...search, createdAfter, signal: closing.signal })
+      if (room !== null) {
+        found = true
+        deps.log.warn({ roomId: room.roomId }, 'deleting a Kaleyra room whose creation answer was lost')
+        await tryDelete(room.roomId, undefined, 0)
+      } else if (exhausted && !closed) {
+        deps.log.warn({ pages, ...search }, 'stopped looking for a room whose creation answer was lost: page or time budget exhausted')
       }
     } catch (err) {
       deps.log.warn({ err }, 'could not look for a room whose creation answer was lost')
     }
     const next = reconcileDelays[attempt + 1]
     // A slow Kaleyra may still create the room after we gave up: look again a little later.
-    if (!found && next !== undefined) later(next - reconcileDelays[attempt], async () => { await reconcile(marker, attempt + 1) })
+    if (!found && next !== undefined) later(next - reconcileDelays[attempt], async () => { await reconcile(marker, createdAfter, attempt + 1) })
   }
 
   /** Decides, from the record, which room of an unknown-outcome swap is in use; deletes the other. */
@@ -150,7 +158,8 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
 
     /** A createRoom call failed ambiguously: find the room by its marker (if it exists) and delete it. */
     reconcileLostCreation (marker: string): void {
-      later(reconcileDelays[0] ?? 0, async () => { await reconcile(marker, 0) })
+      const createdAfter = new Date(Date.now() - lookbackMs)
+      later(reconcileDelays[0] ?? 0, async () => { await reconcile(marker, createdAfter, 0) })
     },
 
     /**
@@ -170,6 +179,7 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
 
     async close (): Promise<void> {
       closed = true
+      closing.abort()
       if (sweepTimer !== undefined) clearInterval(sweepTimer)
       for (const timer of timers) clearTimeout(timer)
       timers.clear()

@@ -16,7 +16,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       summary: 'Create a teleconsultation',
       description: 'Stores the teleconsultation and, when every participant is known, creates its Kaleyra room.',
       body: CreateBodySchema,
-      response: { 201: CreatedSchema, 400: errors.createBadRequest, 401: errors.credentialsRefused, 413: errors[413], 415: errors[415], 502: errors[502], 504: errors[504] }
+      response: { 201: CreatedSchema, 400: errors.createBadRequest, 401: errors.credentialsRefused, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     const roomId = await teleconsultations.create(request.body, callerContext(request))
@@ -30,7 +30,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       description: 'Changes participants and/or dates. A change affecting an existing Kaleyra room replaces the room (new links). Refused once the teleconsultation is frozen.',
       params: IdParamsSchema,
       body: UpdateBodySchema,
-      response: { 204: NoContent, 400: errors.updateBadRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.updateConflict, 413: errors[413], 415: errors[415], 502: errors[502], 504: errors[504] }
+      response: { 204: NoContent, 400: errors.updateBadRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.updateConflict, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     await teleconsultations.update(request.params.id, request.body, callerContext(request))
@@ -45,7 +45,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       deprecated: true,
       params: IdParamsSchema,
       body: ParticipantDataSchema,
-      response: { 201: NoContent, 400: errors.participantBadRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.participantConflict, 413: errors[413], 415: errors[415], 502: errors[502], 504: errors[504] }
+      response: { 201: NoContent, 400: errors.participantBadRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.participantConflict, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     await teleconsultations.addParticipant(request.params.id, request.body, callerContext(request))
@@ -72,7 +72,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       summary: 'Delete a teleconsultation',
       description: 'Deletes the Kaleyra room (if any), then the record. Safe to retry.',
       params: IdParamsSchema,
-      response: { 204: NoContent, 400: errors.badId, 404: errors.notFound, 502: errors[502], 504: errors[504] }
+      response: { 204: NoContent, 400: errors.badId, 404: errors.notFound, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     await teleconsultations.remove(request.params.id, callerContext(request))
@@ -86,7 +86,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       security: CALLER_ID_SECURITY,
       description: 'With TELECONSULTATION_DELETE_UPLOADS=true, deletes every file uploaded in the Kaleyra room (participants only); a partial failure still answers 200 with deleted < total. Disabled, it does nothing and answers 204.',
       params: IdParamsSchema,
-      response: { 200: UploadsDeletedSchema, 204: NoContent, 400: errors.badId, 401: errors.unauthorized, 404: errors.notFound, 502: errors[502], 504: errors[504] }
+      response: { 200: UploadsDeletedSchema, 204: NoContent, 400: errors.badId, 401: errors.unauthorized, 404: errors.notFound, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     const result = await teleconsultations.deleteUploads(request.params.id, callerContext(request))

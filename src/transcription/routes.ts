@@ -12,9 +12,9 @@ export const transcriptionRoutes: FastifyPluginAsyncTypebox = async (fastify) =>
       tags: ['Transcriptions'],
       summary: 'Get the transcription of a call session',
       security: CALLER_ID_SECURITY,
-      description: 'Needs DEFAULT_RECORDING_TYPE manual or automatic (rooms are then recorded with offline transcription). Participants only; the session must belong to the teleconsultation\'s Kaleyra room. Transcriptions larger than TRANSCRIPTION_MAX_FILE_SIZE are refused with 413.',
+      description: 'Needs DEFAULT_RECORDING_TYPE manual or automatic and OFFLINE_TRANSCRIPTION true (rooms are then recorded with offline transcription). Participants only; the session must belong to the teleconsultation\'s Kaleyra room. Transcriptions larger than TRANSCRIPTION_MAX_FILE_SIZE are refused with 413.',
       params: TranscriptionParamsSchema,
-      response: { 200: TranscriptionSchema, 400: errors.badRequest, 401: errors.unauthorized, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 502: errors[502], 504: errors[504] }
+      response: { 200: TranscriptionSchema, 400: errors.badRequest, 401: errors.unauthorized, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     const { roomId, sessionId } = request.params

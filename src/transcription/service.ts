@@ -48,6 +48,7 @@ export function createTranscriptionService (deps: { config: AppConfig, kaleyra: 
     async open (id: string, sessionId: string, ctx: CallerContext): Promise<TranscriptionPayload> {
       const { record } = await loadForParticipant(deps.store, id, ctx)
       if (env.DEFAULT_RECORDING_TYPE === 'none') throw new ConflictError('Transcription not available: recording is disabled')
+      if (!env.OFFLINE_TRANSCRIPTION) throw new ConflictError('Transcription not available: transcription is disabled')
       const foreign = (): Error => new NotFoundError(`Session ${sessionId} not found in teleconsultation ${id}`)
       if (record.bandyerRoomId === null) throw foreign()
       const sessions = await deps.kaleyra.listSessions(record.bandyerRoomId)

@@ -5,7 +5,7 @@ import type { BuiltPlugins } from '@tapjs/test'
 import { buildApp, type AppOverrides } from '../../src/app.js'
 import { loadConfig, type AppConfig } from '../../src/config/index.js'
 import { resolveServiceConfig, DEFAULT_CONFIG_FILE } from '../../src/config/service-config.js'
-import { startKaleyraEmulator, type KaleyraEmulator } from '../../src/emulator/index.js'
+import { startKaleyraEmulator, type EmulatorSettings, type KaleyraEmulator } from '../../src/emulator/index.js'
 import { createCrudStores } from '../../src/store/crud/index.js'
 import { createMemoryStores } from '../../src/store/memory.js'
 import type { Stores } from '../../src/store/types.js'
@@ -97,8 +97,8 @@ export async function storesOf (t: Teardown, kind: StoreKind, crud?: FakeCrudSer
   return stores
 }
 
-export async function startEmulator (t: Teardown): Promise<KaleyraEmulator> {
-  const emulator = await startKaleyraEmulator({ apiKey: `ak_test_${randomBytes(8).toString('hex')}` })
+export async function startEmulator (t: Teardown, settings?: Partial<EmulatorSettings>): Promise<KaleyraEmulator> {
+  const emulator = await startKaleyraEmulator({ apiKey: `ak_test_${randomBytes(8).toString('hex')}`, settings })
   t.teardown(() => emulator.close())
   return emulator
 }
