@@ -63,7 +63,7 @@ export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: Use
   }
 
   async function create (user: KaleyraUserRequest, ctx: StoreContext): Promise<string> {
-    const existing = await deps.userMap.find(user.userId)
+    const existing = await deps.userMap.find(user.userId, ctx)
     if (existing !== null) {
       if (user.role === 'plus' && existing.role !== 'plus') await ensurePlus(existing.bandyerId)
       return existing.bandyerId
@@ -80,7 +80,7 @@ export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: Use
     } catch (err) {
       if (!(err instanceof StoreDuplicateError)) throw err
       // Another replica mapped the same user first: its row wins (same id unless a legacy row).
-      const winner = await deps.userMap.find(user.userId)
+      const winner = await deps.userMap.find(user.userId, ctx)
       const winnerId = winner?.bandyerId ?? bandyerId
       if (user.role === 'plus' && winnerId !== bandyerId) await ensurePlus(winnerId)
       return winnerId
@@ -89,7 +89,7 @@ export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: Use
 
   return {
     /** Resolves the Kaleyra id of a user; concurrent calls for the same new user share one creation. */
-    async ensure (user: KaleyraUserRequest, ctx: StoreContext = {}): Promise<string> {
+    async ensure (user: KaleyraUserRequest, ctx: StoreContext): Promise<string> {
       // Per role: a request needing a plus user must not settle for a basic creation in flight.
       const key = `${user.role}:${user.userId}`
       const pending = inFlight.get(key)

@@ -4,8 +4,9 @@ import type { KaleyraClient } from '../kaleyra/client.js'
 import { KaleyraFormatError } from '../kaleyra/errors.js'
 import type { CreateRoomRequest, KaleyraRoom } from '../kaleyra/wire.js'
 import type { ResolvedParticipant } from '../identity/types.js'
-import { BadRequestError } from '../platform/errors.js'
+import { NoPlusUser } from '../platform/errors.js'
 import { UpstreamError } from '../upstream/errors.js'
+import type { RequestContext } from '../upstream/request-context.js'
 import type { TeleconsultationEvents } from './events.js'
 import type { RoomReaper } from './reaper.js'
 import { durationSeconds, type Schedule } from './rules.js'
@@ -19,8 +20,8 @@ export interface OpenedRoom {
 /** Prefix of the marker written in every room description, used to find rooms whose creation answer was lost. */
 export const ROOM_MARKER_PREFIX = 'tcs:'
 
-export function assertPlusUser (label: string, participants: Array<{ role: string }>): void {
-  if (!participants.some(p => p.role === 'plus')) throw new BadRequestError(`Failed ${label}: no plus user in room`)
+export function assertPlusUser (participants: Array<{ role: string }>): void {
+  if (!participants.some(p => p.role === 'plus')) throw new NoPlusUser()
 }
 
 export function buildRoomRequest (config: AppConfig, participants: ResolvedParticipant[], schedule: Schedule, marker: string): CreateRoomRequest {
@@ -46,7 +47,7 @@ export function createRoomOps (deps: { config: AppConfig, kaleyra: KaleyraClient
      * Creates the Kaleyra room. Never retried; a lost answer is handed to the reaper to clean up,
      * and a room created without a link for every participant is deleted.
      */
-    async open (participants: ResolvedParticipant[], schedule: Schedule): Promise<OpenedRoom> {
+    async open (participants: ResolvedParticipant[], schedule: Schedule, ctx: RequestContext): Promise<OpenedRoom> {
       const marker = ROOM_MARKER_PREFIX + randomUUID()
       let room: KaleyraRoom
       try {
@@ -54,20 +55,21 @@ export function createRoomOps (deps: { config: AppConfig, kaleyra: KaleyraClient
       } catch (err) {
         if (err instanceof KaleyraFormatError && err.roomId !== undefined) {
           deps.events?.roomCreated()
-          await deps.reaper.deleteRoom(err.roomId)
+          await deps.reaper.deleteRoom(err.roomId, undefined, ctx)
         } else if (err instanceof UpstreamError && err.ambiguous) {
-          deps.reaper.reconcileLostCreation(marker)
+          deps.reaper.reconcileLostCreation(marker, ctx)
         }
         throw err
       }
       deps.events?.roomCreated()
+      ctx.log.info({ roomId: room.roomId }, 'Kaleyra room created')
       return { roomId: room.roomId, links: new Map(room.links.map(l => [l.userId, l.link])) }
     },
 
     /** Compensation: the room will not be used (persisting failed); delete it now or in the background. */
-    async discard (roomId: string): Promise<void> {
+    async discard (roomId: string, ctx: RequestContext): Promise<void> {
       deps.events?.compensation()
-      await deps.reaper.deleteRoom(roomId)
+      await deps.reaper.deleteRoom(roomId, undefined, ctx)
     }
   }
 }

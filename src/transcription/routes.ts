@@ -1,12 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { CALLER_ID_SECURITY } from '../platform/openapi.js'
 import { errors, TranscriptionParamsSchema, TranscriptionSchema } from './schemas.js'
-import { createTranscriptionService } from './service.js'
+import type { TranscriptionService } from './service.js'
 
-export const transcriptionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { callerContext } = fastify
-  const transcriptions = createTranscriptionService({ config: fastify.config, kaleyra: fastify.kaleyra, store: fastify.stores.teleconsultations })
-
+export const transcriptionRoutes: FastifyPluginAsyncTypebox<{ transcriptions: TranscriptionService }> = async (fastify, { transcriptions }) => {
   fastify.get('/transcription/:roomId/:sessionId', {
     schema: {
       tags: ['Transcriptions'],
@@ -18,7 +15,7 @@ export const transcriptionRoutes: FastifyPluginAsyncTypebox = async (fastify) =>
     }
   }, async (request, reply) => {
     const { roomId, sessionId } = request.params
-    const transcription = await transcriptions.open(roomId, sessionId, callerContext(request))
+    const transcription = await transcriptions.open(roomId, sessionId, request.ctx)
     return reply.type('application/json; charset=utf-8').header('content-length', transcription.length).send(transcription.body)
   })
 }

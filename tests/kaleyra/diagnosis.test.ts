@@ -36,11 +36,11 @@ t.test('a diagnosis: missing fields the service needs, unexpected keys (the topm
 
 t.test('the service: links under an unknown name → 502, the room is deleted, one error line with the key paths and no values', async t => {
   const emulator = await startEmulator(t, { roomLinkField: 'join_url' })
-  const { app, logs } = await setup(t, { emulator })
+  const { app, services, logs } = await setup(t, { emulator })
   const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
   t.equal(res.statusCode, 502)
   t.same(res.json(), { error: 'Kaleyra service error' })
-  await app.reaper.idle()
+  await services.reaper.idle()
   t.equal(emulator.liveRooms().length, 0, 'the room created without links was deleted')
 
   const reported = () => logs.records().filter(r => String(r.msg).includes('answer not understood'))

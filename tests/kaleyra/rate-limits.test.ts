@@ -32,14 +32,14 @@ t.test('a 429 with Retry-After: 1 on GET /v2/rooms/{id} is retried after about a
 })
 
 t.test('a 429 on room creation (never retried) answers 503 with Retry-After; nothing is created or left behind', async t => {
-  const { app, emulator } = await setup(t)
+  const { app, services, emulator } = await setup(t)
   emulator.faults.add({ method: 'POST', path: '/v2/rooms', kind: 'status', status: 429, retryAfter: 7, times: 1 })
   const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
   t.equal(res.statusCode, 503)
   t.equal(res.headers['retry-after'], '7')
   t.same(res.json(), { error: 'Kaleyra service unavailable' })
   t.equal(emulator.requests().filter(r => r.method === 'POST' && r.path === '/v2/rooms').length, 1, 'not retried')
-  await app.reaper.idle()
+  await services.reaper.idle()
   t.equal(emulator.liveRooms().length, 0)
   t.equal(emulator.requests().filter(r => r.path === '/v2/rooms' && r.method === 'GET').length, 0, 'a 429 is not an unknown outcome: no lost-room search')
 

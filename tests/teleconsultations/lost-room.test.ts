@@ -25,10 +25,10 @@ for (const roomFromFilter of ['ignored', 'refused'] as const) {
   t.test(`listed oldest first, the from filter ${roomFromFilter}: the lost room is found after ${PRE_EXISTING} older rooms and deleted`, async t => {
     const emulator = await startEmulator(t, { roomOrder: 'oldest-first', roomFromFilter })
     const seeded = new Set(emulator.addRooms(PRE_EXISTING))
-    const { app } = await loseRoomCreation(t, emulator)
+    const { services } = await loseRoomCreation(t, emulator)
     await waitFor('the lost room to be deleted', () => emulator.liveRooms().length === PRE_EXISTING)
     t.ok(emulator.liveRooms().every(room => seeded.has(room.roomId)), 'only the lost room was deleted')
-    await app.reaper.idle()
+    await services.reaper.idle()
 
     const pages = listings(emulator)
     t.ok(pages.length >= PRE_EXISTING / 100 + 1, `paged to the end of the list (${pages.length} pages)`)
@@ -58,10 +58,10 @@ t.test('a search that runs out of budget says so, and looks again later', async 
   const emulator = await startEmulator(t, { roomOrder: 'oldest-first', roomFromFilter: 'ignored' })
   emulator.addRooms(PRE_EXISTING)
   const reaper = { ...FAST_REAPER, reconcileMaxPages: 3, reconcileDelaysMs: [50, 100] }
-  const { app, logs } = await loseRoomCreation(t, emulator, reaper)
+  const { services, logs } = await loseRoomCreation(t, emulator, reaper)
   const exhausted = () => logs.records().filter(r => String(r.msg).includes('page or time budget exhausted'))
   await waitFor('both looks to give up', () => exhausted().length === 2)
-  await app.reaper.idle()
+  await services.reaper.idle()
   t.match(exhausted()[0], { level: 40, pages: 3, maxPages: 3 }, 'a warning naming the pages read')
   t.equal(listings(emulator).length, 6, 'two looks of three pages each')
   t.equal(emulator.liveRooms().length, PRE_EXISTING + 1, 'beyond the budget the room is not found')
