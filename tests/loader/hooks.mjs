@@ -1,23 +1,43 @@
-// Module hooks, run by Node on its loader thread: `./x.js` imported from a .ts file resolves to
-// `./x.ts` when that exists (the NodeNext convention the sources follow), and .ts files are
-// transpiled by esbuild, one file at a time, without type-checking (`npm run typecheck` does that).
-// The output keeps the source's line layout and carries an inline source map, so stack traces
-// and V8 coverage point at the .ts lines.
+// Module hooks for the test processes: `./x.js` imported from a .ts file resolves to `./x.ts`
+// when that exists (the NodeNext convention the sources follow), and .ts files are transpiled by
+// esbuild, one file at a time, without type-checking (`npm run typecheck` does that). The output
+// carries an inline source map, so stack traces and V8 coverage point at the .ts lines.
+// Two flavours of the same hooks: asynchronous ones for `module.register` (Node 20, run on the
+// loader thread) and synchronous ones for `module.registerHooks` (in-thread, Node 24.13+).
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { transform } from 'esbuild'
-
-const target = `node${process.versions.node}`
+import { transform, transformSync } from 'esbuild'
 
 const isTypeScript = url => url.startsWith('file:') && url.endsWith('.ts')
 
-export async function resolve (specifier, context, nextResolve) {
+/** The `.ts` twin of a relative `.js` specifier written in a .ts file, if that is the case. */
+function typeScriptTwin (specifier, { parentURL }) {
   const relative = specifier.startsWith('./') || specifier.startsWith('../')
-  if (relative && specifier.endsWith('.js') && context.parentURL !== undefined && isTypeScript(context.parentURL)) {
+  if (!relative || !specifier.endsWith('.js')) return undefined
+  if (parentURL === undefined || !isTypeScript(parentURL)) return undefined
+  return `${specifier.slice(0, -3)}.ts`
+}
+
+const notFound = error => error?.code === 'ERR_MODULE_NOT_FOUND'
+
+const options = path => ({
+  loader: 'ts',
+  format: 'esm',
+  target: `node${process.versions.node}`,
+  sourcefile: path,
+  sourcemap: 'inline'
+})
+
+const module = ({ code }) => ({ format: 'module', source: code, shortCircuit: true })
+
+export async function resolve (specifier, context, nextResolve) {
+  const twin = typeScriptTwin(specifier, context)
+  if (twin !== undefined) {
     try {
-      return await nextResolve(`${specifier.slice(0, -3)}.ts`, context)
+      return await nextResolve(twin, context)
     } catch (error) {
-      if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error
+      if (!notFound(error)) throw error
     }
   }
   return nextResolve(specifier, context)
@@ -26,12 +46,23 @@ export async function resolve (specifier, context, nextResolve) {
 export async function load (url, context, nextLoad) {
   if (!isTypeScript(url)) return nextLoad(url, context)
   const path = fileURLToPath(url)
-  const { code } = await transform(await readFile(path, 'utf8'), {
-    loader: 'ts',
-    format: 'esm',
-    target,
-    sourcefile: path,
-    sourcemap: 'inline'
-  })
-  return { format: 'module', source: code, shortCircuit: true }
+  return module(await transform(await readFile(path, 'utf8'), options(path)))
+}
+
+export function resolveSync (specifier, context, nextResolve) {
+  const twin = typeScriptTwin(specifier, context)
+  if (twin !== undefined) {
+    try {
+      return nextResolve(twin, context)
+    } catch (error) {
+      if (!notFound(error)) throw error
+    }
+  }
+  return nextResolve(specifier, context)
+}
+
+export function loadSync (url, context, nextLoad) {
+  if (!isTypeScript(url)) return nextLoad(url, context)
+  const path = fileURLToPath(url)
+  return module(transformSync(readFileSync(path, 'utf8'), options(path)))
 }
