@@ -90,9 +90,13 @@ results.machine = {
   memoryGiB: (totalmem() / 1024 ** 3).toFixed(0),
   loadStart,
   loadEnd,
-  loadRange: `from ${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)}`
+  loadRange: `from ${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)}`,
+  // The benchmark's own processes account for about 2; more than one busy CPU besides them skews the figures.
+  busy: Math.max(...loads) > cpuList.length + 1
 }
 
-const { markdown, summaryLines } = buildReport(results)
+const { markdown, summaryLines, warning } = buildReport(results)
 writeFileSync(out, markdown)
-process.stdout.write(`\nTargets of issue 14 (medians of ${settings.repetitions} interleaved repetitions; load ${loadStart} → ${loadEnd}):\n${summaryLines.join('\n')}\nwritten to ${out}\n`)
+process.stdout.write(`\nTargets of issue 14 (medians of ${settings.repetitions} interleaved repetitions; load ${loadStart} → ${loadEnd}):\n${summaryLines.join('\n')}\n`)
+if (warning !== '') process.stdout.write(`${warning}\n`)
+process.stdout.write(`written to ${out}\n`)

@@ -22,7 +22,7 @@ async function measure (proc, settings, loadOptions) {
   const extra = await loadOptions()
   await load({ target: proc, connections: 10, warmupSeconds: 0, amount: settings.loadedRequests, ...extra })
   await sleep(settings.settleMs)
-  return { readyMs: proc.readyMs, idle, loaded: rssMiB(proc.pid) }
+  return { readyMs: proc.readyMs, readyCpuMs: proc.readyCpuMs, idle, loaded: rssMiB(proc.pid) }
 }
 
 export async function footprint ({ emulator, settings, progress }) {

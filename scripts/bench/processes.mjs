@@ -119,7 +119,7 @@ export async function startService (name, { kaleyraUrl, apiKey, logLevel = 'info
   })
   const url = `http://127.0.0.1:${port}`
   await waitFor200(proc, `${url}/-/ready`)
-  return { ...proc, url, readyMs: performance.now() - started }
+  return { ...proc, url, readyMs: performance.now() - started, readyCpuMs: cpuSeconds(proc.pid) * 1000 }
 }
 
 /** Bare Fastify 5 with the service's logger options and one JSON route at `/`. */
@@ -129,7 +129,7 @@ export async function startBare (name, { logLevel = 'info', nodeArgs = [] } = {}
   const proc = startNode(name, BARE_ENTRY, { nodeArgs, env: { HTTP_PORT: String(port), LOG_LEVEL: logLevel } })
   const url = `http://127.0.0.1:${port}`
   await waitFor200(proc, `${url}/`)
-  return { ...proc, url, readyMs: performance.now() - started }
+  return { ...proc, url, readyMs: performance.now() - started, readyCpuMs: cpuSeconds(proc.pid) * 1000 }
 }
 
 export async function startEmulator (apiKey) {
