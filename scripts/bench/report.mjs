@@ -28,7 +28,8 @@ function measuredRatios ({ throughput, critical, streaming, footprint }) {
     readyCpu: summary(ratios(pick(fp.service, 'readyCpuMs'), pick(fp.bare, 'readyCpuMs'))),
     streamFast: summary(ratios(pick(streaming.runs.serviceFast, 'mibPerSecond'), pick(streaming.runs.directFast, 'mibPerSecond'))),
     streamEmulator: summary(ratios(pick(streaming.runs.serviceEmulator, 'mibPerSecond'), pick(streaming.runs.directEmulator, 'mibPerSecond'))),
-    streamGrowth: summary(pick(streaming.runs.serviceFast, 'growthMiB').concat(pick(streaming.runs.serviceEmulator, 'growthMiB'))),
+    // The worse of the two service paths.
+    streamGrowth: [streaming.runs.serviceFast, streaming.runs.serviceEmulator].map(rs => summary(pick(rs, 'growthMiB'))).sort((a, b) => b.median - a.median)[0],
     post: summary(ratios(critical.runs.post, critical.runs.postIdeal)),
     patch: summary(ratios(critical.runs.patch, critical.runs.patchIdeal)),
     patchCreateOnly: summary(ratios(critical.runs.patch, critical.runs.patchCreateOnly)),
@@ -47,7 +48,7 @@ function targets (r, results) {
     { what: 'idle RSS vs bare Fastify', s: r.idle, atMost: 1.25 },
     { what: `RSS after ${results.settings.loadedRequests} polls vs bare after as many requests`, s: r.loaded, atMost: 1.35 },
     { what: 'transcription through the service vs read directly (fast source), MiB/s', s: r.streamFast, atLeast: 0.90 },
-    { what: `service peak RSS growth streaming ${size}, MiB`, s: r.streamGrowth, atMost: 32, unit: ' MiB', digits: 1 },
+    { what: `service peak RSS growth streaming ${size} (the worse source)`, s: r.streamGrowth, atMost: 32, unit: ' MiB', digits: 1 },
     { what: 'start-to-ready vs bare Fastify', s: r.ready, atMost: 1.5, also: ['CPU time until ready', r.readyCpu] },
     { what: `POST with ${results.critical.participants} new participants vs its ideal critical path`, s: r.post, atMost: 1.10 },
     { what: 'PATCH with room replacement vs its ideal critical path', s: r.patch, atMost: 1.10 },
@@ -191,8 +192,8 @@ ${criticalTable(results.critical, r, settings.latencyMs)}
 A generated transcription of ${results.streaming.bytes / 1024 ** 2} MiB, downloaded by the benchmark process through
 \`GET /transcription/:roomId/:sessionId\` and straight from the same source, in turn, after an untimed download of a transcription 1/16 that size on each path. Each source has its own service process
 (TRANSCRIPTION_MAX_FILE_SIZE raised above the size, recording on). The peak RSS growth is the service's peak RSS during the
-download (\`VmHWM\` after resetting it through \`/proc/<pid>/clear_refs\`) minus its RSS just before; the target uses both
-service paths.
+download (\`VmHWM\` after resetting it through \`/proc/<pid>/clear_refs\`) minus its RSS just before; the target takes the
+source with the larger median.
 
 ${streamingTable(results.streaming, r)}
 
