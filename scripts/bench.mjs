@@ -1,7 +1,7 @@
 // `npm run bench`: the compiled service measured against bare Fastify and against ideal critical
 // paths, in one run, on 127.0.0.1 only; writes docs/benchmarks.md and prints the targets of issue 14.
-//   npm run bench                 the full run (about 5 minutes)
-//   npm run bench -- --quick      shorter runs, a 128 MiB transcription (about 2 minutes)
+//   npm run bench                 the full run (about 6 minutes)
+//   npm run bench -- --quick      shorter runs, a 128 MiB transcription (about 3 minutes)
 //   npm run bench -- --out FILE   writes FILE instead of docs/benchmarks.md
 // (`--smoke` is for the harness's own test: tiny counts, no meaningful figure.)
 import { execFileSync } from 'node:child_process'
@@ -49,7 +49,7 @@ function commit () {
   }
 }
 
-// A guard, not a budget: a full run takes about 5 minutes, longer on a loaded machine.
+// A guard, not a budget: a full run takes about 6 minutes, longer on a loaded machine.
 const GIVE_UP_MS = 20 * 60_000
 setTimeout(() => {
   process.stderr.write(`npm run bench: still running after ${GIVE_UP_MS / 60_000} minutes, giving up\n`)
