@@ -2,6 +2,7 @@
 // on every Kaleyra call, against their ideal critical paths: the same Kaleyra calls made straight
 // to the same emulator, as concurrent as their dependencies allow.
 import { randomUUID } from 'node:crypto'
+import { createKaleyraClient } from '../../dist/kaleyra/client.js'
 import { call, callsBetween, expectStatus, kaleyraCalls, timed } from './http.mjs'
 import { createAll, doctorHeaders, iso, teleconsultation } from './fixtures.mjs'
 import { startService } from './processes.mjs'
@@ -10,32 +11,31 @@ import { median } from './stats.mjs'
 const TOOLS = Object.fromEntries(['chat', 'screen_sharing', 'file_upload', 'whiteboard', 'snapshot', 'live_edit', 'live_pointer', 'present_to_everyone'].map(t => [t, true]))
 const PARTICIPANTS = 10
 
-/** Direct calls to the emulator, shaped as the service sends them (src/kaleyra/wire.ts, src/teleconsultations/rooms.ts). */
+/**
+ * The yardstick's Kaleyra calls: the service's own Kaleyra client (compiled, src/kaleyra/client.ts),
+ * so the wire format is the service's, straight to the emulator; faults through its control routes.
+ */
 function kaleyraDirect (emulator) {
-  const headers = { apikey: emulator.apiKey }
-  const url = path => emulator.url + path
+  const client = createKaleyraClient({ baseUrl: emulator.url, apiKey: emulator.apiKey, timeoutMs: 30_000 })
   return {
     async createUser (userId, role) {
-      await expectStatus(201, 'POST', url('/v2/users'), { headers, body: { user_id: userId, role } })
+      const { created } = await client.createUser(userId, role)
+      if (!created) throw new Error(`Kaleyra user ${userId} existed already`)
     },
     async createRoom (users) {
-      const body = {
-        participants: users.map(u => ({ user_id: u.userId, is_admin: u.role === 'plus', tools: TOOLS })),
-        recording: 'none',
-        live: true,
-        description: `tcs:${randomUUID()}`
-      }
-      return (await expectStatus(201, 'POST', url('/v2/rooms'), { headers, body })).room_id
+      const participants = users.map(u => ({ user_id: u.userId, is_admin: u.role === 'plus', tools: TOOLS }))
+      return (await client.createRoom({ participants, recording: 'none', live: true, description: `tcs:${randomUUID()}` })).roomId
     },
     async deleteRoom (roomId) {
-      await expectStatus(200, 'DELETE', url(`/v2/rooms/${roomId}`), { headers })
+      if (await client.deleteRoom(roomId) !== 'deleted') throw new Error(`Kaleyra room ${roomId} was not there to delete`)
     },
     async latency (ms) {
-      await expectStatus(201, 'POST', url('/_emulator/faults'), { body: { kind: 'latency', ms } })
+      await expectStatus(201, 'POST', `${emulator.url}/_emulator/faults`, { body: { kind: 'latency', ms } })
     },
     async clearFaults () {
-      await call('DELETE', url('/_emulator/faults'))
-    }
+      await call('DELETE', `${emulator.url}/_emulator/faults`)
+    },
+    close: () => client.close()
   }
 }
 
@@ -119,6 +119,6 @@ export async function criticalPaths ({ emulator, settings, progress }) {
     return { runs, calls, participants: PARTICIPANTS }
   } finally {
     await kaleyra.clearFaults()
-    await service.stop()
+    await Promise.all([service.stop(), kaleyra.close()])
   }
 }

@@ -181,8 +181,9 @@ ${throughputTable(results.throughput)}
 ## Critical paths
 
 One request at a time, ${settings.operations} of each per repetition (medians per repetition), with the emulator delaying every \`/v2\` call by
-${settings.latencyMs} ms. The yardstick makes the same Kaleyra calls from the benchmark process straight to the same emulator, as
-concurrent as their order allows. The calls the service made are counted from its \`upstream_requests_total\` (first
+${settings.latencyMs} ms. The yardstick makes the same Kaleyra calls from the benchmark process, through the service's own Kaleyra client
+(\`dist/kaleyra/client.js\`), straight to the same emulator, as concurrent as their order allows: what is left is the service's
+own work around those calls. The calls the service made are counted from its \`upstream_requests_total\` (first
 operation of the last repetition).
 
 ${criticalTable(results.critical, r, settings.latencyMs)}
