@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.js'
+import { composeApp } from './app.js'
 import { ConfigError, loadConfig } from './config/index.js'
 import { demoHelp, startEmbeddedKaleyra } from './demo.js'
 
@@ -19,7 +19,7 @@ async function main (): Promise<void> {
   const emulator = config.env.KALEYRA_EMULATOR ? await startEmbeddedKaleyra(config.env) : null
   if (emulator !== null) config = { ...config, env: emulator.env }
 
-  const app = await buildApp(config)
+  const { app, services } = await composeApp(config)
   if (emulator !== null) app.addHook('onClose', async () => { await emulator.emulator.close() })
 
   const waitMs = config.env.WAIT_BEFORE_SERVER_CLOSE_SEC * 1000
@@ -30,7 +30,7 @@ async function main (): Promise<void> {
     else app.log.info({ signal, waitMs }, 'shutting down: reporting not ready')
     // Readiness turns 503 at once; the endpoints of a Kubernetes Service take a few seconds to
     // drop this pod, during which requests still arrive and are served normally.
-    app.readiness.beginShutdown()
+    services.readiness.beginShutdown()
     if (waitMs > 0) await sleep(waitMs)
     // Stops accepting connections, lets in-flight requests finish, then closes the upstream pools.
     app.log.info('closing the server')

@@ -14,11 +14,14 @@ function newest (dir) {
   return latest
 }
 
-export function buildIfStale () {
+/** `out`: where progress and compiler messages go (stdout by default). */
+export function buildIfStale ({ out = process.stdout } = {}) {
   const entry = join(root, 'dist', 'server.js')
   if (!existsSync(entry) || newest(join(root, 'src')) > statSync(entry).mtimeMs) {
-    process.stdout.write('Building…\n')
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+    out.write('Building…\n')
+    // The compiler writes to stdout: with `out` on stderr, its messages go there too (fd 2).
+    const stdio = out === process.stderr ? ['ignore', 2, 2] : 'inherit'
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio })
   }
   return entry
 }

@@ -32,6 +32,7 @@ export const EnvSchema = Type.Object({
   IMMUTABLE_PERIOD_MS: Type.Integer({ default: 0, minimum: 0 }),
   TELECONSULTATION_DELETE_UPLOADS: bool(false, 'Enable DELETE /teleconsultation/:id/uploads.'),
   DEFAULT_RECORDING_TYPE: Type.Union(RECORDING_TYPES.map(r => Type.Literal(r)), { default: 'none' }),
+  OFFLINE_TRANSCRIPTION: bool(true, 'Recorded rooms also ask Kaleyra for an offline transcription (a per-company Kaleyra feature).'),
   TRANSCRIPTION_MAX_FILE_SIZE: Type.String({ default: '50MB', pattern: '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgG]?[bB])?\\s*$' }),
   USERID_HEADER_KEY: Type.String({ default: 'miauserid', minLength: 1 }),
   GROUPS_HEADER_KEY: Type.String({ default: 'miausergroups', minLength: 1 }),

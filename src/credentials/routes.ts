@@ -1,19 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { CALLER_SECURITY } from '../platform/openapi.js'
 import { CredentialsBodySchema, CredentialsSchema, DEFAULT_EXPIRES_IN_SECONDS, errors } from './schemas.js'
-import { createCredentialsService } from './service.js'
+import type { CredentialsService } from './service.js'
 
-export const credentialsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { callerContext } = fastify
-  const credentials = createCredentialsService({
-    config: fastify.config,
-    kaleyra: fastify.kaleyra,
-    users: fastify.kaleyraUsers,
-    userMap: fastify.stores.userMap,
-    identity: fastify.identity
-  })
-
+export const credentialsRoutes: FastifyPluginAsyncTypebox<{ credentials: CredentialsService }> = async (fastify, { credentials }) => {
   fastify.post('/credentials', {
+    config: { refusal: { label: 'POST /credentials' } },
     // Mobile SDK clients may post without any body: it means "the default expiry".
     preValidation: async (request) => { request.body ??= {} },
     schema: {
@@ -22,10 +14,10 @@ export const credentialsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       security: CALLER_SECURITY,
       description: 'For the Kaleyra Video mobile SDKs. The caller comes from the request headers; their Kaleyra user (and user-id map row) is created on first use, with the role given by their groups.',
       body: CredentialsBodySchema,
-      response: { 201: CredentialsSchema, 400: errors.badRequest, 401: errors.unauthorized, 413: errors[413], 415: errors[415], 502: errors[502], 504: errors[504] }
+      response: { 201: CredentialsSchema, 400: errors.badRequest, 401: errors.unauthorized, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
-    const access = await credentials.issue(callerContext(request), request.body.expiresIn ?? DEFAULT_EXPIRES_IN_SECONDS)
+    const access = await credentials.issue(request.ctx, request.body.expiresIn ?? DEFAULT_EXPIRES_IN_SECONDS)
     return reply.code(201).send(access)
   })
 }

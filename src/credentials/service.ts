@@ -2,9 +2,10 @@ import type { AppConfig } from '../config/index.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
 import { roleForGroups } from '../identity/roles.js'
-import type { CallerContext, IdentityProvider } from '../identity/types.js'
-import { BadRequestError, UnauthorizedError } from '../platform/errors.js'
+import type { IdentityProvider } from '../identity/types.js'
+import { NoRole, UnauthorizedError } from '../platform/errors.js'
 import type { UserMapStore } from '../store/types.js'
+import type { RequestContext } from '../upstream/request-context.js'
 
 export interface SdkAccess {
   accessToken: string
@@ -14,7 +15,7 @@ export interface SdkAccess {
 
 export type CredentialsService = ReturnType<typeof createCredentialsService>
 
-/** POST /credentials: a Kaleyra SDK token for the caller, whose Kaleyra user is created on first use. */
+/** A Kaleyra SDK token for the caller, whose Kaleyra user is created on first use. */
 export function createCredentialsService (deps: {
   config: AppConfig
   kaleyra: KaleyraClient
@@ -25,17 +26,17 @@ export function createCredentialsService (deps: {
   const { privileges } = deps.config.service
 
   /** A user already mapped keeps their Kaleyra user; only a new one needs groups (and a role). */
-  async function kaleyraUserOf (callerId: string, ctx: CallerContext): Promise<string> {
-    const existing = await deps.userMap.find(callerId)
+  async function kaleyraUserOf (callerId: string, ctx: RequestContext): Promise<string> {
+    const existing = await deps.userMap.find(callerId, ctx)
     if (existing !== null) return existing.bandyerId
     const groups = await deps.identity.callerGroups(ctx)
     const role = roleForGroups(groups, privileges)
-    if (role === null) throw new BadRequestError('Failed POST /credentials: none of the user\'s groups is listed in the service privileges')
-    return await deps.users.ensure({ userId: callerId, role, groups }, { callerId })
+    if (role === null) throw new NoRole()
+    return await deps.users.ensure({ userId: callerId, role, groups }, ctx)
   }
 
   return {
-    async issue (ctx: CallerContext, expiresIn: number): Promise<SdkAccess> {
+    async issue (ctx: RequestContext, expiresIn: number): Promise<SdkAccess> {
       if (ctx.callerId === null) throw new UnauthorizedError()
       const bandyerUserId = await kaleyraUserOf(ctx.callerId, ctx)
       const credentials = await deps.kaleyra.createSdkCredentials(bandyerUserId, expiresIn)

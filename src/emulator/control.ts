@@ -1,7 +1,9 @@
-// Test controls over HTTP (no apikey): inspect state, inject faults, add uploads and sessions, reset.
+// Test controls over HTTP (no apikey): inspect state, inject faults, change the settings, add
+// rooms, uploads and sessions, deactivate users, reset.
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { faultRuleFromJson, type FaultList } from './faults.js'
 import { notFound, objectBody, validationError } from './http.js'
+import { checkSettings, type EmulatorSettings } from './settings.js'
 import { publicRoom, type EmulatorState, type SessionRecord } from './state.js'
 import { generatedSource, transcriptionSource } from './transcription.js'
 
@@ -16,6 +18,19 @@ export function addSessionTo (state: EmulatorState, roomId: string, opts: Sessio
   if (opts.transcriptionBytes !== undefined) source = generatedSource(opts.transcriptionBytes)
   else if (opts.transcription !== undefined) source = transcriptionSource(opts.transcription)
   return state.addSession(roomId, { transcription: source, ended: opts.ended })
+}
+
+/** Shared by the programmatic API and the HTTP controls; a TypeError names a bad setting. */
+export function configure (state: EmulatorState, changes: unknown): EmulatorSettings {
+  Object.assign(state.settings, checkSettings(changes))
+  return { ...state.settings }
+}
+
+/** Kaleyra's documented way to retire a user (`active: false`); false for an unknown user. */
+export function deactivateUserOf (state: EmulatorState, userId: string): boolean {
+  const user = state.users.get(userId)
+  if (user !== undefined) user.active = false
+  return user !== undefined
 }
 
 export function setTranscriptionOf (state: EmulatorState, sessionId: string, transcription: unknown): void {
@@ -34,7 +49,7 @@ export function snapshot (state: EmulatorState): Record<string, unknown> {
   const uploads: Record<string, number> = {}
   for (const u of state.uploads.values()) uploads[u.roomId] = (uploads[u.roomId] ?? 0) + 1
   return {
-    users: [...state.users.values()].map(u => ({ userId: u.userId, role: u.role })),
+    users: [...state.users.values()].map(u => ({ userId: u.userId, role: u.role, ...(u.active ? {} : { active: false }) })),
     rooms: state.liveRooms().map(publicRoom),
     uploads,
     sessions: [...state.sessions.values()].map(sessionState)
@@ -68,6 +83,27 @@ export function registerControlRoutes (app: FastifyInstance, state: EmulatorStat
   app.delete('/_emulator/faults', async () => {
     faults.clear()
     return { faults: 0 }
+  })
+
+  app.get('/_emulator/settings', async () => ({ ...state.settings }))
+
+  app.patch('/_emulator/settings', async (request) => asValidation(() => configure(state, request.body)))
+
+  app.post<{ Params: { userId: string } }>('/_emulator/users/:userId/deactivate', async (request) => {
+    if (!deactivateUserOf(state, request.params.userId)) throw notFound(`user ${request.params.userId} not found`)
+    return { id: request.params.userId, active: false }
+  })
+
+  app.post('/_emulator/rooms', async (request, reply) => {
+    const body = objectBody(request.body, ['count', 'ageMs'])
+    const count = body.count
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 10_000) {
+      throw validationError('body.count must be an integer between 1 and 10000')
+    }
+    if (body.ageMs !== undefined && typeof body.ageMs !== 'number') throw validationError('body.ageMs must be a number')
+    const ids = asValidation(() => state.addRooms(count, body.ageMs as number | undefined))
+    reply.code(201)
+    return { rooms: ids.length }
   })
 
   app.post<{ Params: { roomId: string } }>('/_emulator/rooms/:roomId/uploads', async (request, reply) => {

@@ -72,6 +72,7 @@ export function installFaultHooks (app: FastifyInstance, opts: FaultHookOptions)
     if (terminal === undefined || terminal.phase !== 'before') return
     await lifecycle.sleep(plan.delayBefore)
     if (terminal.kind === 'status' && !lifecycle.closing) {
+      if (terminal.retryAfter !== undefined) reply.header('retry-after', terminal.retryAfter)
       reply.code(terminal.status).send(opts.injectedBody)
       return reply
     }
@@ -116,6 +117,7 @@ export function installFaultHooks (app: FastifyInstance, opts: FaultHookOptions)
         return await never()
       }
       reply.code(terminal.status)
+      if (terminal.retryAfter !== undefined) reply.header('retry-after', terminal.retryAfter)
       reply.removeHeader('content-length')
       reply.header('content-type', 'application/json; charset=utf-8')
       opts.onAnswer?.(request, terminal.status)

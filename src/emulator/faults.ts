@@ -13,6 +13,8 @@ export interface FaultRule {
   ms?: number
   /** status: the status to answer (default 500). */
   status?: number
+  /** status: a Retry-After header to send with it, in seconds or as an HTTP date (e.g. with 429). */
+  retryAfter?: number | string
   /** How many matching requests the rule applies to (default: unlimited). */
   times?: number
   /** before (default): the request is not processed; after: it is processed, then the fault replaces the answer. */
@@ -23,7 +25,7 @@ export interface FaultRule {
 export interface FaultPlan {
   delayBefore: number
   delayAfter: number
-  terminal: { kind: Exclude<FaultKind, 'latency'>, status: number, phase: FaultPhase } | undefined
+  terminal: { kind: Exclude<FaultKind, 'latency'>, status: number, phase: FaultPhase, retryAfter?: string } | undefined
 }
 
 export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'status', 'reset', 'hang']
@@ -41,6 +43,12 @@ export function checkFaultRule (rule: FaultRule): FaultRule {
     throw new TypeError('fault status must be an integer between 100 and 599')
   }
   if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times >= 1)) throw new TypeError('fault times must be a positive integer')
+  if (rule.retryAfter !== undefined) {
+    const seconds = typeof rule.retryAfter === 'number' && Number.isInteger(rule.retryAfter) && rule.retryAfter >= 0
+    const date = typeof rule.retryAfter === 'string' && !Number.isNaN(Date.parse(rule.retryAfter))
+    if (!seconds && !date) throw new TypeError('fault retryAfter must be a non-negative integer (seconds) or an HTTP date')
+    if (rule.kind !== 'status') throw new TypeError('fault retryAfter goes with kind status')
+  }
   if (rule.phase !== undefined && rule.phase !== 'before' && rule.phase !== 'after') throw new TypeError('fault phase must be before or after')
   return rule
 }
@@ -49,7 +57,7 @@ export function checkFaultRule (rule: FaultRule): FaultRule {
 export function faultRuleFromJson (value: unknown): FaultRule {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('a fault rule must be a JSON object')
   const input = value as Record<string, unknown>
-  const allowed = ['method', 'path', 'kind', 'ms', 'status', 'times', 'phase']
+  const allowed = ['method', 'path', 'kind', 'ms', 'status', 'times', 'phase', 'retryAfter']
   for (const key of Object.keys(input)) if (!allowed.includes(key)) throw new TypeError(`unknown fault field ${key}`)
   if (input.path !== undefined && typeof input.path !== 'string') throw new TypeError('fault path must be a string prefix')
   return checkFaultRule(input as unknown as FaultRule)
@@ -94,7 +102,7 @@ export class FaultList {
         if (phase === 'before') plan.delayBefore += rule.ms ?? 0
         else plan.delayAfter += rule.ms ?? 0
       } else {
-        plan.terminal = { kind: rule.kind, status: rule.status ?? 500, phase }
+        plan.terminal = { kind: rule.kind, status: rule.status ?? 500, phase, ...(rule.retryAfter !== undefined ? { retryAfter: String(rule.retryAfter) } : {}) }
       }
       active.remaining--
       if (plan.terminal !== undefined) break

@@ -1,14 +1,18 @@
 // A Kaleyra Video v2 emulator: a real HTTP server that enforces Kaleyra's rules, answers the
-// shapes src/kaleyra/wire.ts parses, and can inject latency, errors, resets and hangs.
+// shapes src/kaleyra/wire.ts parses, and can inject latency, errors, resets and hangs. A second
+// server (the file origin) serves the files it gives as temporary links.
 import type { AddressInfo } from 'node:net'
 import { buildEmulatorApp } from './app.js'
-import { addSessionTo, setTranscriptionOf } from './control.js'
+import { addSessionTo, configure, deactivateUserOf, setTranscriptionOf } from './control.js'
 import { FaultList, type FaultRule } from './faults.js'
+import { startFileOrigin } from './files.js'
 import { Lifecycle } from './pipeline.js'
-import { EmulatorState, publicRoom, type EmulatedRoom, type RequestLogEntry } from './state.js'
+import { checkSettings, type EmulatorSettings } from './settings.js'
+import { EmulatorState, publicRoom, type EmulatedRoom, type FileRequestEntry, type RequestLogEntry } from './state.js'
 
 export type { FaultRule, FaultKind, FaultPhase } from './faults.js'
-export type { EmulatedRoom, EmulatedParticipant, RequestLogEntry } from './state.js'
+export type { EmulatedRoom, EmulatedParticipant, FileRequestEntry, RequestLogEntry } from './state.js'
+export type { EmulatorSettings } from './settings.js'
 
 export interface EmulatorOptions {
   apiKey: string
@@ -18,6 +22,8 @@ export interface EmulatorOptions {
   port?: number
   /** Default false. */
   logger?: boolean
+  /** Behaviour switches (see EmulatorSettings); reset() comes back to these. */
+  settings?: Partial<EmulatorSettings>
 }
 
 export interface AddSessionOptions {
@@ -32,6 +38,8 @@ export interface AddSessionOptions {
 export interface KaleyraEmulator {
   /** `http://127.0.0.1:<port>`, usable as BANDYER_BASE_URL. */
   readonly url: string
+  /** Origin of the file server (transcriptions given as links), on the same host, another port. */
+  readonly filesUrl: string
   readonly apiKey: string
   /** Closes the server, ending delayed, hanging and streaming requests. */
   close: () => Promise<void>
@@ -39,8 +47,21 @@ export interface KaleyraEmulator {
   /** Rooms not deleted, in creation order. */
   liveRooms: () => EmulatedRoom[]
   users: () => Array<{ userId: string, role: 'basic' | 'plus' }>
+  /** One user with its state; undefined when unknown. */
+  user: (userId: string) => { userId: string, role: 'basic' | 'plus', active: boolean } | undefined
+  /** Deactivates a user (as `PUT /v2/users/{id}` `{ active: false }` does); false when unknown. */
+  deactivateUser: (userId: string) => boolean
   /** Every /v2 call in arrival order; status 0 = no answer (reset, hang). */
   requests: () => RequestLogEntry[]
+  /** Distinct user-agent headers of /v2 calls. */
+  userAgents: () => string[]
+  /** Every request the file origin received, with its headers. */
+  fileRequests: () => FileRequestEntry[]
+  settings: () => EmulatorSettings
+  /** Changes some settings (a TypeError names a bad one); returns them all. */
+  configure: (changes: Partial<EmulatorSettings>) => EmulatorSettings
+  /** Rooms that existed before (a company's history), `ageMs` old (default a day); returns their ids. */
+  addRooms: (count: number, ageMs?: number) => string[]
   /** Simulates files uploaded during a call; returns their keys. */
   addUploads: (roomId: string, count: number) => string[]
   uploadsOf: (roomId: string) => string[]
@@ -48,7 +69,7 @@ export interface KaleyraEmulator {
   addSession: (roomId: string, opts?: AddSessionOptions) => string
   /** `{ bytes: n }` (exactly that) asks for a generated transcription of n bytes. */
   setTranscription: (sessionId: string, transcription: unknown) => void
-  /** Forgets everything but the api key, and clears the faults. */
+  /** Forgets everything but the api key and the start settings, and clears the faults. */
   reset: () => void
 }
 
@@ -60,6 +81,8 @@ function urlOf (address: AddressInfo): string {
 export async function startKaleyraEmulator (opts: EmulatorOptions): Promise<KaleyraEmulator> {
   if (typeof opts.apiKey !== 'string' || opts.apiKey === '') throw new TypeError('the emulator needs an apiKey')
   const state = new EmulatorState()
+  state.startSettings = { ...state.startSettings, ...checkSettings(opts.settings ?? {}) }
+  state.settings = { ...state.startSettings }
   const faults = new FaultList()
   const lifecycle = new Lifecycle()
   const reset = (): void => {
@@ -70,22 +93,35 @@ export async function startKaleyraEmulator (opts: EmulatorOptions): Promise<Kale
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 })
   const url = urlOf(app.server.address() as AddressInfo)
   state.baseUrl = url
+  const files = await startFileOrigin(state, opts.host ?? '127.0.0.1')
+  state.filesUrl = files.url
 
   let closed: Promise<void> | undefined
   return {
     url,
+    filesUrl: files.url,
     apiKey: opts.apiKey,
     close: async () => {
       closed ??= (async () => {
         lifecycle.close()
-        await app.close()
+        await Promise.all([app.close(), files.close()])
       })()
       await closed
     },
     faults: { add: rule => faults.add(rule), clear: () => faults.clear() },
     liveRooms: () => state.liveRooms().map(publicRoom),
     users: () => [...state.users.values()].map(u => ({ userId: u.userId, role: u.role })),
+    user: (userId) => {
+      const user = state.users.get(userId)
+      return user === undefined ? undefined : { userId: user.userId, role: user.role, active: user.active }
+    },
+    deactivateUser: userId => deactivateUserOf(state, userId),
     requests: () => state.requestLog.map(entry => ({ ...entry, query: { ...entry.query } })),
+    userAgents: () => [...state.userAgents],
+    fileRequests: () => state.fileRequests.map(entry => ({ ...entry, headers: { ...entry.headers } })),
+    settings: () => ({ ...state.settings }),
+    configure: changes => configure(state, changes),
+    addRooms: (count, ageMs) => state.addRooms(count, ageMs),
     addUploads: (roomId, count) => state.addUploads(roomId, count),
     uploadsOf: roomId => state.uploadsOf(roomId),
     addSession: (roomId, sessionOpts) => addSessionTo(state, roomId, sessionOpts),

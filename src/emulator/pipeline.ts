@@ -32,6 +32,7 @@ export function installApiPipeline (app: FastifyInstance, opts: PipelineOptions)
     if (!isApiPath(request.url)) return
     const entry: RequestLogEntry = { method: request.method, path: pathOf(request.url), query: queryOf(request.url), status: 0 }
     state.logRequest(entry)
+    state.noteUserAgent(request.headers['user-agent'])
     entries.set(request.raw, entry)
   })
 

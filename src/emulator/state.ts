@@ -1,6 +1,7 @@
 // Everything the emulated Kaleyra company holds. Routes validate; this module only stores.
 import { randomBytes } from 'node:crypto'
-import type { KaleyraRole, RecordingType, Tools } from '../kaleyra/wire.js'
+import { TOOL_NAMES, type KaleyraRole, type RecordingType, type Tools } from '../kaleyra/wire.js'
+import { DEFAULT_SETTINGS, type EmulatorSettings } from './settings.js'
 
 export interface EmulatedParticipant { userId: string, isAdmin: boolean, tools: Tools, link: string }
 
@@ -20,7 +21,7 @@ export interface RoomRecord extends EmulatedRoom {
   deleted: boolean
 }
 
-export interface UserRecord { userId: string, role: KaleyraRole, createdAt: string }
+export interface UserRecord { userId: string, role: KaleyraRole, active: boolean, createdAt: string }
 
 export interface UploadRecord { key: string, roomId: string, fileName: string, createdAt: string }
 
@@ -48,7 +49,14 @@ export interface CompanyRecord {
 
 export interface RequestLogEntry { method: string, path: string, query: Record<string, string>, status: number }
 
+/**
+ * A request to the file origin, headers included (to show which credentials a link's host got);
+ * `bytes`: body bytes sent so far.
+ */
+export interface FileRequestEntry { method: string, path: string, headers: Record<string, string | string[] | undefined>, status: number, bytes: number }
+
 export const MAX_LOGGED_REQUESTS = 100_000
+const MAX_USER_AGENTS = 100
 
 export interface JoinTarget { roomId: string, userId: string }
 
@@ -70,6 +78,11 @@ function defaultCompany (): CompanyRecord {
 export class EmulatorState {
   /** Origin of the emulator, used to build links and background urls. Set once listening. */
   baseUrl = ''
+  /** Origin of the second server that serves files given as links (transcriptions). Set once listening. */
+  filesUrl = ''
+  /** What reset() returns to: the defaults with the start options applied. */
+  startSettings: EmulatorSettings = { ...DEFAULT_SETTINGS }
+  settings: EmulatorSettings = { ...DEFAULT_SETTINGS }
   users = new Map<string, UserRecord>()
   /** Insertion order = creation order; deleted rooms stay so their links can say "no longer exists". */
   rooms = new Map<string, RoomRecord>()
@@ -79,6 +92,11 @@ export class EmulatorState {
   backgrounds = new Map<string, BackgroundRecord>()
   company: CompanyRecord = defaultCompany()
   requestLog: RequestLogEntry[] = []
+  /** Distinct user-agent values of /v2 calls, first seen first. */
+  userAgents = new Set<string>()
+  /** File link token → session whose transcription it serves. */
+  fileLinks = new Map<string, string>()
+  fileRequests: FileRequestEntry[] = []
 
   reset (): void {
     this.users.clear()
@@ -89,6 +107,65 @@ export class EmulatorState {
     this.backgrounds.clear()
     this.company = defaultCompany()
     this.requestLog = []
+    this.userAgents.clear()
+    this.fileLinks.clear()
+    this.fileRequests = []
+    this.settings = { ...this.startSettings }
+  }
+
+  noteUserAgent (value: string | undefined): void {
+    if (value !== undefined && this.userAgents.size < MAX_USER_AGENTS) this.userAgents.add(value)
+  }
+
+  logFileRequest (entry: FileRequestEntry): FileRequestEntry {
+    this.fileRequests.push(entry)
+    if (this.fileRequests.length > MAX_LOGGED_REQUESTS) this.fileRequests.shift()
+    return entry
+  }
+
+  /** A temporary link to a session's transcription on the file origin. */
+  newFileLink (sessionId: string): string {
+    const token = randomBytes(18).toString('base64url')
+    this.fileLinks.set(token, sessionId)
+    return `${this.filesUrl}/files/${token}`
+  }
+
+  addUser (userId: string, role: KaleyraRole): UserRecord {
+    const user: UserRecord = { userId, role, active: true, createdAt: new Date().toISOString() }
+    this.users.set(userId, user)
+    return user
+  }
+
+  /**
+   * Rooms that existed before the test (a company's history): `ageMs` old (default a day), in
+   * creation order, between two seeded users.
+   */
+  addRooms (count: number, ageMs = 24 * 3_600_000): string[] {
+    if (!Number.isInteger(count) || count < 0) throw new TypeError('count must be a non-negative integer')
+    if (!Number.isFinite(ageMs) || ageMs < 0) throw new TypeError('ageMs must be a non-negative number')
+    for (const [userId, role] of [['seeded_plus', 'plus'], ['seeded_basic', 'basic']] as const) {
+      if (!this.users.has(userId)) this.addUser(userId, role)
+    }
+    const tools = Object.fromEntries(TOOL_NAMES.map(name => [name, true])) as Tools
+    const start = Date.now() - ageMs
+    const ids: string[] = []
+    for (let i = 0; i < count; i++) {
+      const roomId = `room_${randomHex(6)}`
+      this.rooms.set(roomId, {
+        roomId,
+        participants: ['seeded_plus', 'seeded_basic'].map(userId => ({ userId, isAdmin: userId === 'seeded_plus', tools: { ...tools }, link: this.newLink(roomId, userId) })),
+        recording: 'none',
+        offlineTranscription: false,
+        duration: null,
+        live: false,
+        description: `seeded room ${i + 1}`,
+        createdAt: new Date(start + i).toISOString(),
+        callType: 'audio_video',
+        deleted: false
+      })
+      ids.push(roomId)
+    }
+    return ids
   }
 
   /** Keeps the most recent MAX_LOGGED_REQUESTS entries, so long benchmark runs stay bounded. */

@@ -1,7 +1,7 @@
 // Transcriptions: JSON given by a test, or a generated document of a requested size that is
 // produced chunk by chunk while it is sent, so a 1 GB transcription costs no memory.
 import { Readable } from 'node:stream'
-import type { TranscriptionSource } from './state.js'
+import type { SessionRecord, TranscriptionSource } from './state.js'
 
 const CHUNK_BYTES = 64 * 1024
 const TEXT = 'The patient reports feeling better since the last visit; no side effects were noticed.'
@@ -64,4 +64,10 @@ export function transcriptionSource (value: unknown): TranscriptionSource {
 export function generatedSource (bytes: number): TranscriptionSource {
   if (!Number.isSafeInteger(bytes) || bytes < 0) throw new TypeError('transcription bytes must be a non-negative integer')
   return { kind: 'generated', bytes }
+}
+
+/** The bytes of a ready transcription, with their length. */
+export function transcriptionPayload (session: SessionRecord, source: TranscriptionSource): GeneratedTranscription {
+  if (source.kind === 'json') return { length: source.body.length, stream: Readable.from([source.body]) }
+  return generateTranscription(session.sessionId, session.roomId, source.bytes)
 }

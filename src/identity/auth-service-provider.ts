@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto'
 import type { Dispatcher } from 'undici'
 import { allOrFirstError } from '../platform/concurrency.js'
-import { BadRequestError, UnauthorizedError } from '../platform/errors.js'
+import { BadParticipants, UnauthorizedError } from '../platform/errors.js'
 import { createTtlCache } from '../platform/ttl-cache.js'
 import { HttpUpstream, type UpstreamObserver } from '../upstream/http.js'
 import { UpstreamError } from '../upstream/errors.js'
+import type { RequestContext } from '../upstream/request-context.js'
 import { parseIdentityUser, readCustomIdTargets, type IdentityUser } from './identity-user.js'
-import type { CallerContext, IdentityProvider, ParticipantIdentity } from './types.js'
+import type { IdentityProvider, ParticipantIdentity } from './types.js'
 
 /** How long a user read from the identity service is reused by default. */
 export const USER_CACHE_TTL_MS = 5_000
@@ -83,7 +84,7 @@ export function createAuthServiceIdentityProvider (opts: AuthServiceProviderOpti
     return { found: true, user }
   }
 
-  async function lookup (id: string, ctx: CallerContext): Promise<Lookup> {
+  async function lookup (id: string, ctx: RequestContext): Promise<Lookup> {
     const headers = ctx.forwardHeaders
     const key = createHash('sha256').update(JSON.stringify([id, Object.entries(headers).sort()])).digest('base64')
     return await cache.get(key, async () => await fetchUser(id, headers))
@@ -93,11 +94,11 @@ export function createAuthServiceIdentityProvider (opts: AuthServiceProviderOpti
     mode: 'provider',
     acceptsIdList: true,
 
-    async identify (participants, ctx, label) {
+    async identify (participants, ctx) {
       const lookups = await allOrFirstError(participants, async p => await lookup(p.userId, ctx))
       return participants.map((p, index): ParticipantIdentity => {
         const result = lookups[index]
-        if (!result.found) throw new BadRequestError(`Failed ${label}: participant ${p.userId} ${result.reason}`)
+        if (!result.found) throw new BadParticipants(`participant ${p.userId} ${result.reason}`)
         // The identity service is authoritative; what it does not know is taken from the request.
         const groups = result.user.groups.length > 0 ? result.user.groups : p.groups ?? []
         const fullName = result.user.fullName ?? p.fullName

@@ -39,12 +39,7 @@ function fullNameOf (user: Json): string | undefined {
 
 const ID_FIELDS = ['user_id', 'userId', 'id', 'sub', '_id']
 
-/**
- * A user as `GET /users/<id>` answers it: the object itself or wrapped in `user`; groups from
- * `groups`, `app_metadata.groups` or `user_metadata.groups`; the name from `name`, `fullName`,
- * `full_name`, given + family name, or `nickname`. Null when the answer is not a user: not an
- * object, or an object with no id field (`user_id`, `userId`, `id`, `sub`, `_id`), groups or name.
- */
+/** A user as the identity service answers it (fields accepted: docs/configuration.md); null when it is not one. */
 export function parseIdentityUser (body: unknown): IdentityUser | null {
   if (!isObject(body)) return null
   const user = isObject(body.user) ? body.user : body

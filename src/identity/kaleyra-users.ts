@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { KaleyraClient } from '../kaleyra/client.js'
-import type { KaleyraRole } from '../kaleyra/wire.js'
+import type { KaleyraRole, UpdateUserRequest } from '../kaleyra/wire.js'
 import { StoreDuplicateError } from '../store/errors.js'
 import type { StoreContext, UserMapStore } from '../store/types.js'
 
@@ -11,7 +11,7 @@ const KNOWN_PLUS_LIMIT = 10_000
 /**
  * The Kaleyra user id of an external user: a hash, so it fits Kaleyra's charset and length,
  * never collides in practice (160 bits), carries no personal data, and is the same in every
- * process. Creating a user is therefore idempotent: a 409 from Kaleyra means "already exists".
+ * process. Creating a user is therefore idempotent: a duplicate from Kaleyra means "already exists".
  */
 export function kaleyraUserIdFor (externalId: string): string {
   return ID_PREFIX + createHash('sha256').update(externalId, 'utf8').digest('hex').slice(0, 40)
@@ -31,6 +31,8 @@ export type KaleyraUsers = ReturnType<typeof createKaleyraUsers>
  * A Kaleyra role is set at creation; someone first seen as `basic` (a patient) who later takes
  * part as `plus` (a doctor) is upgraded, since Kaleyra wants a plus user in every room. That
  * costs one Kaleyra read per such user and process: users checked plus are remembered.
+ * A creation that meets an existing user adopts it, reactivating it when Kaleyra says it is
+ * inactive (Kaleyra refuses to create a user with the id of an inactive one).
  */
 export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: UserMapStore }) {
   const inFlight = new Map<string, Promise<string>>()
@@ -41,35 +43,44 @@ export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: Use
     if (knownPlus.size > KNOWN_PLUS_LIMIT) knownPlus.delete(knownPlus.values().next().value as string)
   }
 
-  /** Upgrades an existing Kaleyra user to plus when needed. A user Kaleyra does not know is left to the room creation to report. */
-  async function ensurePlus (bandyerId: string): Promise<void> {
-    if (knownPlus.has(bandyerId)) return
+  /**
+   * Makes an existing Kaleyra user usable with `role`: active, and plus when needed (never
+   * downgraded). A user Kaleyra does not know is left to the room creation to report.
+   */
+  async function adopt (bandyerId: string, role: KaleyraRole): Promise<void> {
     const user = await deps.kaleyra.getUser(bandyerId)
     if (user === null) return
-    if (user.role !== 'plus' && !await deps.kaleyra.setUserRole(bandyerId, 'plus')) return
-    rememberPlus(bandyerId)
+    const changes: UpdateUserRequest = {
+      ...(user.active === false ? { active: true } : {}),
+      ...(role === 'plus' && user.role !== 'plus' ? { role } : {})
+    }
+    if (Object.keys(changes).length > 0 && !await deps.kaleyra.updateUser(bandyerId, changes)) return
+    if (role === 'plus') rememberPlus(bandyerId)
+  }
+
+  async function ensurePlus (bandyerId: string): Promise<void> {
+    if (!knownPlus.has(bandyerId)) await adopt(bandyerId, 'plus')
   }
 
   async function create (user: KaleyraUserRequest, ctx: StoreContext): Promise<string> {
-    const existing = await deps.userMap.find(user.userId)
+    const existing = await deps.userMap.find(user.userId, ctx)
     if (existing !== null) {
       if (user.role === 'plus' && existing.role !== 'plus') await ensurePlus(existing.bandyerId)
       return existing.bandyerId
     }
     const bandyerId = kaleyraUserIdFor(user.userId)
     const { created } = await deps.kaleyra.createUser(bandyerId, user.role)
-    if (user.role === 'plus') {
-      // 409: the user was there already (an earlier attempt, another replica), maybe as basic.
-      if (created) rememberPlus(bandyerId)
-      else await ensurePlus(bandyerId)
-    }
+    // Not created: the user was there already (an earlier attempt, another replica, a user
+    // deactivated since), maybe as basic.
+    if (!created) await adopt(bandyerId, user.role)
+    else if (user.role === 'plus') rememberPlus(bandyerId)
     try {
       await deps.userMap.insert({ receivedUserId: user.userId, bandyerId, role: user.role, fullName: user.fullName, groups: user.groups }, ctx)
       return bandyerId
     } catch (err) {
       if (!(err instanceof StoreDuplicateError)) throw err
       // Another replica mapped the same user first: its row wins (same id unless a legacy row).
-      const winner = await deps.userMap.find(user.userId)
+      const winner = await deps.userMap.find(user.userId, ctx)
       const winnerId = winner?.bandyerId ?? bandyerId
       if (user.role === 'plus' && winnerId !== bandyerId) await ensurePlus(winnerId)
       return winnerId
@@ -78,7 +89,7 @@ export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: Use
 
   return {
     /** Resolves the Kaleyra id of a user; concurrent calls for the same new user share one creation. */
-    async ensure (user: KaleyraUserRequest, ctx: StoreContext = {}): Promise<string> {
+    async ensure (user: KaleyraUserRequest, ctx: StoreContext): Promise<string> {
       // Per role: a request needing a plus user must not settle for a basic creation in flight.
       const key = `${user.role}:${user.userId}`
       const pending = inFlight.get(key)

@@ -1,14 +1,5 @@
 import type { KaleyraRole } from '../kaleyra/wire.js'
-
-/** What a route knows about the caller, handed to the domain instead of the request. */
-export interface CallerContext {
-  /** External id of the caller (userIdPathInRequest), or null when absent. */
-  callerId: string | null
-  /** Groups of the caller from the groups header. */
-  callerGroups: string[]
-  /** Request headers to forward to the identity service (already filtered). */
-  forwardHeaders: Record<string, string>
-}
+import type { RequestContext } from '../upstream/request-context.js'
 
 /** A participant as a client sends it (after the legacy key `userExternalId` is folded into userId). */
 export interface ParticipantInput {
@@ -40,9 +31,9 @@ export interface IdentityProvider {
   readonly mode: 'header' | 'provider'
   /** Whether participants may be given as a bare array of ids. */
   readonly acceptsIdList: boolean
-  /** Fills groups and full name; throws a 400 naming the participant when something is missing. */
-  identify: (participants: ParticipantInput[], ctx: CallerContext, label: string) => Promise<ParticipantIdentity[]>
-  /** Groups of the caller (role for /credentials, admin check for /settings). */
-  callerGroups: (ctx: CallerContext) => Promise<string[]>
+  /** Fills groups and full name; throws BadParticipants naming the participant when something is missing. */
+  identify: (participants: ParticipantInput[], ctx: RequestContext) => Promise<ParticipantIdentity[]>
+  /** Groups of the caller (role for the SDK credentials, admin check for the settings). */
+  callerGroups: (ctx: RequestContext) => Promise<string[]>
   close: () => Promise<void>
 }

@@ -1,16 +1,19 @@
-import type { IncomingHttpHeaders } from 'node:http'
-import type { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
+import type { BaseLogger } from 'pino'
 import { UpstreamError } from '../upstream/errors.js'
-import { HttpUpstream, type JsonResponse, type UpstreamObserver, type UpstreamRequest, type UpstreamResponse } from '../upstream/http.js'
+import { HttpUpstream, retryAfterMs, type JsonResponse, type UpstreamObserver, type UpstreamRequest, type UpstreamResponse } from '../upstream/http.js'
 import { multipartFileBody } from '../upstream/multipart.js'
-import { KaleyraFormatError, KaleyraRejectedError, kaleyraStatusError } from './errors.js'
+import { KaleyraFormatError, KaleyraRejectedError, kaleyraStatusError, type FormatErrorDetails } from './errors.js'
+import { diagnose } from './shape.js'
+import { transcriptionDownload, type TranscriptionDownload } from './transcription.js'
 import {
-  paths, parseCompany, parseErrorName, parseRoom, parseRoomList, parseSdkCredentials, parseSessionList,
-  parseUploadList, parseUserId, parseUserRole, parseVirtualBackground, parseVirtualBackgroundList, VIRTUAL_BACKGROUND_FIELD,
-  type Company, type CreateRoomRequest, type KaleyraRole, type KaleyraRoom, type KaleyraSession, type KaleyraUpload,
-  type Page, type SdkCredentials, type VirtualBackground
+  ANSWER_SHAPES, isDuplicateUserAnswer, paths, parseCompany, parseErrorName, parseRoom, parseRoomList, parseSdkCredentials,
+  parseSessionList, parseUploadList, parseUser, parseVirtualBackground, parseVirtualBackgroundList, VIRTUAL_BACKGROUND_FIELD,
+  type Company, type CreateRoomRequest, type CreateUserRequest, type KaleyraRole, type KaleyraRoom, type KaleyraSession,
+  type KaleyraUpload, type KaleyraUser, type Page, type ParsedCall, type SdkCredentials, type UpdateUserRequest, type VirtualBackground
 } from './wire.js'
+
+export type { TranscriptionDownload } from './transcription.js'
 
 export interface KaleyraClientOptions {
   /** e.g. `https://api.sandbox.eu.bandyer.com`; a trailing `/v2` is accepted and ignored. */
@@ -21,6 +24,10 @@ export interface KaleyraClientOptions {
   retries?: number
   retryDelayMs?: number
   observer?: UpstreamObserver
+  /** Where answers we cannot read are reported (key paths only, each distinct shape once). */
+  log?: Pick<BaseLogger, 'error'>
+  /** user-agent of every request (default: undici's). */
+  userAgent?: string
 }
 
 export type KaleyraClient = ReturnType<typeof createKaleyraClient>
@@ -35,17 +42,25 @@ export interface BackgroundUpload {
   content: AsyncIterable<Uint8Array>
 }
 
-/** A transcription being downloaded: the caller must consume or destroy `body`. */
-export interface TranscriptionDownload {
-  /** From content-length; null when Kaleyra streams without announcing a size. */
-  length: number | null
-  body: Readable
+/** Looking for a room by its description (a room whose creation answer was lost). */
+export interface RoomSearch {
+  /** Narrows the listing to rooms created since then, if Kaleyra takes the `from` filter. */
+  createdAfter?: Date
+  /** Pages of ROOM_PAGE rooms read at most. */
+  maxPages: number
+  /** Time spent at most (checked before each page). */
+  budgetMs: number
+  /** Stops the search before the next page (e.g. on shutdown). */
+  signal?: AbortSignal
 }
 
-function contentLength (headers: IncomingHttpHeaders): number | null {
-  const value = Number(headers['content-length'])
-  return Number.isSafeInteger(value) && value >= 0 ? value : null
-}
+/** `exhausted`: the budget ran out while Kaleyra still had rooms to list. */
+export interface RoomSearchResult { room: KaleyraRoom | null, pages: number, exhausted: boolean }
+
+export const ROOM_PAGE = 100
+
+/** Distinct answer shapes reported per process (the first of each is enough to fix wire.ts). */
+const MAX_REPORTED_SHAPES = 200
 
 export function normalizeKaleyraBaseUrl (baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '').replace(/\/v2$/, '')
@@ -58,15 +73,21 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
     timeoutMs: opts.timeoutMs,
     dispatcher: opts.dispatcher,
     defaultHeaders: { apikey: opts.apiKey },
+    userAgent: opts.userAgent,
     retries: opts.retries,
     retryDelayMs: opts.retryDelayMs,
     observer: opts.observer
   })
+  const reported = new Set<string>()
+  // Set once Kaleyra refuses the `from` filter on rooms: later searches page without it.
+  let roomsRefuseFrom = false
 
-  /** Any status outside `ok` becomes an error: 5xx → 502 (ambiguous for writes), 4xx → rejected. */
+  /** Any status outside `ok` becomes an error: 5xx → 502 (ambiguous for writes), 429 → 503, other 4xx → rejected. */
   function fail (req: UpstreamRequest, res: JsonResponse): never {
     if (res.statusCode >= 500 || res.statusCode === 429) {
-      throw kaleyraStatusError(req.operation, res.statusCode, req.method === 'POST' || req.method === 'PUT')
+      const retryAfter = retryAfterMs(res.headers['retry-after'])
+      const retryAfterSeconds = retryAfter === null ? undefined : Math.ceil(retryAfter / 1000)
+      throw kaleyraStatusError(req.operation, res.statusCode, req.method === 'POST' || req.method === 'PUT', retryAfterSeconds)
     }
     throw new KaleyraRejectedError(req.operation, res.statusCode, parseErrorName(res.data))
   }
@@ -75,6 +96,27 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
     const res = await http.requestJson(req)
     if (!ok.includes(res.statusCode)) fail(req, res)
     return res
+  }
+
+  /** The error for an answer we cannot use; its shape (key paths, never values) is logged once. */
+  function notUnderstood (operation: ParsedCall, res: JsonResponse, problem: string, details: FormatErrorDetails = {}): KaleyraFormatError {
+    const diagnosis = diagnose(operation, ANSWER_SHAPES[operation], res.data, res.data === undefined ? 'the answer is not JSON' : problem)
+    const key = JSON.stringify(diagnosis)
+    if (!reported.has(key) && reported.size < MAX_REPORTED_SHAPES) {
+      reported.add(key)
+      opts.log?.error({ kaleyraAnswer: diagnosis, upstreamStatus: res.statusCode }, `Kaleyra ${operation} answer not understood: ${diagnosis.problem}`)
+    }
+    return new KaleyraFormatError(operation, res.statusCode, { ...details, diagnosis })
+  }
+
+  /** Runs a wire.ts parser; what it cannot read is reported with the answer's shape. */
+  function understood<T> (operation: ParsedCall, res: JsonResponse, parse: (body: unknown) => T, ambiguous = false): T {
+    try {
+      return parse(res.data)
+    } catch (err) {
+      if (!(err instanceof KaleyraFormatError)) throw err
+      throw notUnderstood(operation, res, 'the answer does not have the expected shape', { ambiguous })
+    }
   }
 
   async function listAll<T> (fetchPage: (offset: number, limit: number) => Promise<Page<T>>, limit = 100, maxPages = 1000): Promise<T[]> {
@@ -88,44 +130,87 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
     return items
   }
 
+  async function getUser (userId: string): Promise<KaleyraUser | null> {
+    const res = await call({ operation: 'getUser', method: 'GET', path: paths.user(userId) }, [200, 404])
+    if (res.statusCode === 404) return null
+    return understood('getUser', res, body => parseUser(body, 'getUser'))
+  }
+
+  /** Changes a user (the same body twice is harmless, hence retried); false when Kaleyra has no such user. */
+  async function updateUser (userId: string, changes: UpdateUserRequest): Promise<boolean> {
+    const res = await call({ operation: 'updateUser', method: 'PUT', path: paths.user(userId), json: changes, retry: true }, [200, 204, 404])
+    return res.statusCode !== 404
+  }
+
+  async function listRooms (offset: number, limit: number, from?: string): Promise<Page<KaleyraRoom>> {
+    const res = await call({ operation: 'listRooms', method: 'GET', path: paths.rooms(), query: { offset, limit, from } }, [200])
+    return understood('listRooms', res, parseRoomList)
+  }
+
+  async function listUploadsPage (roomId: string, offset: number, limit: number): Promise<Page<KaleyraUpload>> {
+    const res = await call({ operation: 'listUploads', method: 'GET', path: paths.uploads(), query: { room_id: roomId, offset, limit } }, [200])
+    return understood('listUploads', res, parseUploadList)
+  }
+
+  async function listVirtualBackgrounds (): Promise<VirtualBackground[]> {
+    const res = await call({ operation: 'listVirtualBackgrounds', method: 'GET', path: paths.virtualBackgrounds() }, [200])
+    return understood('listVirtualBackgrounds', res, parseVirtualBackgroundList)
+  }
+
+  /** Kaleyra may name the default background by alias only; its url and date are in the background list. */
+  async function withBackgroundDetails (company: Company): Promise<Company> {
+    const bg = company.defaultBackground
+    if (bg === null || (bg.url !== null && bg.creationDate !== null)) return company
+    const found = (await listVirtualBackgrounds()).find(b => b.alias === bg.alias)
+    if (found === undefined) return company
+    return { ...company, defaultBackground: { alias: bg.alias, url: found.url, creationDate: found.creationDate } }
+  }
+
   return {
     http,
 
     /**
-     * Creates a user with our own id. Ids are derived deterministically from the external id,
-     * so a retry or a concurrent creation elsewhere answers 409, which means "already there".
+     * Creates a user with our own id, sent as `id`. Ids are derived deterministically from the
+     * external id, so a retry or a creation elsewhere meets a duplicate, which means "already
+     * there" (409, or a 400/422 naming a duplicate: see isDuplicateUserAnswer).
      */
     async createUser (userId: string, role: KaleyraRole): Promise<{ userId: string, created: boolean }> {
-      const req: UpstreamRequest = { operation: 'createUser', method: 'POST', path: paths.users(), json: { user_id: userId, role }, retry: true }
-      const res = await call(req, [200, 201, 409])
-      if (res.statusCode === 409) return { userId, created: false }
-      const returned = parseUserId(res.data, 'createUser')
-      if (returned !== userId) throw new KaleyraFormatError('createUser', res.statusCode)
+      const json: CreateUserRequest = { id: userId, role }
+      const req: UpstreamRequest = { operation: 'createUser', method: 'POST', path: paths.users(), json, retry: true }
+      const res = await http.requestJson(req)
+      if (isDuplicateUserAnswer(res.statusCode, res.data)) return { userId, created: false }
+      if (res.statusCode !== 200 && res.statusCode !== 201) fail(req, res)
+      const returned = understood('createUser', res, body => parseUser(body, 'createUser').userId)
+      if (returned !== userId) {
+        // Kaleyra ignored the id we sent and made up one: that user is ours and of no use, so it
+        // is deactivated (best effort); nothing else is touched.
+        await updateUser(returned, { active: false }).catch(() => false)
+        throw notUnderstood('createUser', res, `the user was created under another id than the one sent (request fields: ${Object.keys(json).join(', ')})`)
+      }
       return { userId, created: true }
     },
 
-    /** `role` is null when Kaleyra's answer does not say it. */
-    async getUser (userId: string): Promise<{ userId: string, role: KaleyraRole | null } | null> {
-      const res = await call({ operation: 'getUser', method: 'GET', path: paths.user(userId) }, [200, 404])
-      if (res.statusCode === 404) return null
-      return { userId: parseUserId(res.data, 'getUser'), role: parseUserRole(res.data) }
-    },
+    getUser,
+    updateUser,
 
-    /** Sets a user's role (the same body twice is harmless, hence retried); false when Kaleyra has no such user. */
-    async setUserRole (userId: string, role: KaleyraRole): Promise<boolean> {
-      const res = await call({ operation: 'setUserRole', method: 'PUT', path: paths.user(userId), json: { role }, retry: true }, [200, 204, 404])
-      return res.statusCode !== 404
-    },
-
-    /** Never retried: Kaleyra has no idempotency key for rooms (see the reaper for ambiguous failures). */
+    /**
+     * Never retried: Kaleyra has no idempotency key for rooms (see the reaper for ambiguous
+     * failures; a 2xx we cannot read counts as one). Every participant sent must get a link:
+     * otherwise the error carries the room id, for the caller to delete the room.
+     */
     async createRoom (room: CreateRoomRequest): Promise<KaleyraRoom> {
       const res = await call({ operation: 'createRoom', method: 'POST', path: paths.rooms(), json: room, retry: false })
-      return parseRoom(res.data, 'createRoom')
+      const created = understood('createRoom', res, body => parseRoom(body, 'createRoom'), true)
+      const linked = new Set(created.links.map(l => l.userId))
+      if (!room.participants.every(p => linked.has(p.user_id))) {
+        throw notUnderstood('createRoom', res, 'a participant has no link', { roomId: created.roomId })
+      }
+      return created
     },
 
     async getRoom (roomId: string): Promise<KaleyraRoom | null> {
       const res = await call({ operation: 'getRoom', method: 'GET', path: paths.room(roomId) }, [200, 404])
-      return res.statusCode === 404 ? null : parseRoom(res.data, 'getRoom')
+      return res.statusCode === 404 ? null : understood('getRoom', res, body => parseRoom(body, 'getRoom'))
     },
 
     /** Resolves to 'absent' when the room was already gone, which is what a retry after a lost answer sees. */
@@ -134,18 +219,43 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
       return res.statusCode === 404 ? 'absent' : 'deleted'
     },
 
-    async listRooms (offset: number, limit: number): Promise<Page<KaleyraRoom>> {
-      const res = await call({ operation: 'listRooms', method: 'GET', path: paths.rooms(), query: { offset, limit } }, [200])
-      return parseRoomList(res.data)
+    listRooms,
+
+    /**
+     * Pages through the room list to its end (nothing says in which order Kaleyra lists rooms),
+     * within the search's page and time budget. The `from` filter is tried first; a listing that
+     * refuses it (400/422) is paged without it from then on, and one that ignores it is just longer.
+     */
+    async findRoom (description: string, search: RoomSearch): Promise<RoomSearchResult> {
+      const started = Date.now()
+      let from = search.createdAfter !== undefined && !roomsRefuseFrom ? search.createdAfter.toISOString() : undefined
+      let pages = 0
+      let offset = 0
+      while (pages < search.maxPages && Date.now() - started < search.budgetMs && search.signal?.aborted !== true) {
+        let page: Page<KaleyraRoom>
+        try {
+          page = await listRooms(offset, ROOM_PAGE, from)
+        } catch (err) {
+          const refused = err instanceof KaleyraRejectedError && (err.upstreamStatus === 400 || err.upstreamStatus === 422)
+          if (from === undefined || !refused) throw err
+          roomsRefuseFrom = true
+          from = undefined
+          continue
+        } finally {
+          pages++
+        }
+        const room = page.items.find(r => r.description === description)
+        if (room !== undefined) return { room, pages, exhausted: false }
+        if (!page.hasMore || page.items.length === 0) return { room: null, pages, exhausted: false }
+        offset += page.items.length
+      }
+      return { room: null, pages, exhausted: true }
     },
 
-    async listUploadsPage (roomId: string, offset: number, limit: number): Promise<Page<KaleyraUpload>> {
-      const res = await call({ operation: 'listUploads', method: 'GET', path: paths.uploads(), query: { room_id: roomId, offset, limit } }, [200])
-      return parseUploadList(res.data)
-    },
+    listUploadsPage,
 
     async listUploads (roomId: string): Promise<KaleyraUpload[]> {
-      return await listAll((offset, limit) => this.listUploadsPage(roomId, offset, limit))
+      return await listAll((offset, limit) => listUploadsPage(roomId, offset, limit))
     },
 
     async deleteUpload (key: string): Promise<'deleted' | 'absent'> {
@@ -157,34 +267,23 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
       const res = await call({
         operation: 'createSdkCredentials', method: 'POST', path: paths.sdkCredentials(), json: { user_id: userId, expires_in: expiresIn }, retry: true
       })
-      return parseSdkCredentials(res.data)
+      return understood('createSdkCredentials', res, parseSdkCredentials)
     },
 
     async getCompany (): Promise<Company> {
       const res = await call({ operation: 'getCompany', method: 'GET', path: paths.company() }, [200])
-      return parseCompany(res.data, 'getCompany')
+      return understood('getCompany', res, body => parseCompany(body, 'getCompany'))
     },
 
     async updateCompany (backgroundAlias: string): Promise<Company> {
       const res = await call({
         operation: 'updateCompany', method: 'PUT', path: paths.company(), json: { background_alias: backgroundAlias }, retry: true
       }, [200])
-      return await this.withBackgroundDetails(parseCompany(res.data, 'updateCompany'))
+      return await withBackgroundDetails(understood('updateCompany', res, body => parseCompany(body, 'updateCompany')))
     },
 
-    /** Kaleyra may name the default background by alias only; its url and date are in the background list. */
-    async withBackgroundDetails (company: Company): Promise<Company> {
-      const bg = company.defaultBackground
-      if (bg === null || (bg.url !== null && bg.creationDate !== null)) return company
-      const found = (await this.listVirtualBackgrounds()).find(b => b.alias === bg.alias)
-      if (found === undefined) return company
-      return { ...company, defaultBackground: { alias: bg.alias, url: found.url, creationDate: found.creationDate } }
-    },
-
-    async listVirtualBackgrounds (): Promise<VirtualBackground[]> {
-      const res = await call({ operation: 'listVirtualBackgrounds', method: 'GET', path: paths.virtualBackgrounds() }, [200])
-      return parseVirtualBackgroundList(res.data)
-    },
+    withBackgroundDetails,
+    listVirtualBackgrounds,
 
     /** Streams the file to Kaleyra as it arrives. Never retried: the content can be read only once. */
     async uploadVirtualBackground (file: BackgroundUpload): Promise<VirtualBackground> {
@@ -192,13 +291,13 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
       const res = await call({
         operation: 'uploadVirtualBackground', method: 'POST', path: paths.virtualBackground(), body, headers: { 'content-type': contentType }, retry: false
       })
-      return parseVirtualBackground(res.data)
+      return understood('uploadVirtualBackground', res, parseVirtualBackground)
     },
 
     async listSessions (roomId: string): Promise<KaleyraSession[]> {
       return await listAll(async (offset, limit) => {
         const res = await call({ operation: 'listSessions', method: 'GET', path: paths.sessions(), query: { room_id: roomId, offset, limit } }, [200])
-        return parseSessionList(res.data)
+        return understood('listSessions', res, parseSessionList)
       })
     },
 
@@ -220,14 +319,23 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
       return { reachable: true }
     },
 
-    /** The transcription of a session, unread; null when Kaleyra has none (yet). */
+    /**
+     * The transcription of a session, unread; null when Kaleyra has none (yet). An answer that is
+     * a temporary link to the file (see transcriptionDownload) is followed.
+     */
     async openTranscription (sessionId: string): Promise<TranscriptionDownload | null> {
+      const refuse = async (req: UpstreamRequest, res: UpstreamResponse): Promise<never> => {
+        await res.body.dump()
+        return fail(req, { statusCode: res.statusCode, headers: res.headers, data: undefined, attempt: res.attempt })
+      }
       const req: UpstreamRequest = { operation: 'getTranscription', method: 'GET', path: paths.transcription(sessionId) }
       const res = await http.request(req)
-      if (res.statusCode === 200) return { length: contentLength(res.headers), body: res.body }
-      await res.body.dump()
-      if (res.statusCode === 404) return null
-      return fail(req, { statusCode: res.statusCode, headers: res.headers, data: undefined, attempt: res.attempt })
+      if (res.statusCode === 200) return await transcriptionDownload(http, res, refuse)
+      if (res.statusCode === 404) {
+        await res.body.dump()
+        return null
+      }
+      return await refuse(req, res)
     },
 
     async close (): Promise<void> {

@@ -1,10 +1,24 @@
 import { UpstreamError, type UpstreamFailure } from '../upstream/errors.js'
+import type { AnswerDiagnosis } from './shape.js'
+
+export interface FormatErrorDetails {
+  /** What the answer looked like (key paths, never values). */
+  diagnosis?: AnswerDiagnosis
+  /** A room the failed call did create (its answer lacked links): whoever catches this deletes it. */
+  roomId?: string
+  /** The call may have had its effect (a 2xx we cannot read). */
+  ambiguous?: boolean
+}
 
 /** Kaleyra answered with something we cannot read (502). */
 export class KaleyraFormatError extends UpstreamError {
-  constructor (operation: string, upstreamStatus?: number) {
-    super({ target: 'kaleyra', operation, failure: 'format', upstreamStatus })
+  readonly diagnosis: AnswerDiagnosis | undefined
+  readonly roomId: string | undefined
+  constructor (operation: string, upstreamStatus?: number, details: FormatErrorDetails = {}) {
+    super({ target: 'kaleyra', operation, failure: 'format', upstreamStatus, ambiguous: details.ambiguous })
     this.name = 'KaleyraFormatError'
+    this.diagnosis = details.diagnosis
+    this.roomId = details.roomId
   }
 }
 
@@ -21,7 +35,11 @@ export class KaleyraRejectedError extends UpstreamError {
   }
 }
 
-export function kaleyraStatusError (operation: string, upstreamStatus: number, ambiguous = false): UpstreamError {
+/**
+ * A 5xx or a 429 that was not (or could no longer be) retried. A 429 refused the request, so it
+ * is never ambiguous; the service answers it 503 with the Retry-After Kaleyra gave.
+ */
+export function kaleyraStatusError (operation: string, upstreamStatus: number, ambiguous = false, retryAfterSeconds?: number): UpstreamError {
   const failure: UpstreamFailure = 'status'
-  return new UpstreamError({ target: 'kaleyra', operation, failure, upstreamStatus, ambiguous })
+  return new UpstreamError({ target: 'kaleyra', operation, failure, upstreamStatus, ambiguous: upstreamStatus !== 429 && ambiguous, retryAfterSeconds })
 }

@@ -5,6 +5,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { KaleyraFormatError } from './errors.js'
+import type { AnswerShape } from './shape.js'
 
 export const KALEYRA_ROLES = ['basic', 'plus'] as const
 export type KaleyraRole = typeof KALEYRA_ROLES[number]
@@ -39,15 +40,20 @@ export const ToolsSchema = Type.Object(
   { additionalProperties: false }
 )
 
+/**
+ * `POST /v2/users`. Kaleyra's User Management guide: a custom id is "a parameter "id" in the request
+ * payload"; an unknown field is ignored and a random id generated, so the client checks the answer.
+ */
 export const CreateUserRequestSchema = Type.Object({
-  user_id: Type.Optional(Type.String({ pattern: KALEYRA_ID_PATTERN })),
+  id: Type.Optional(Type.String({ pattern: KALEYRA_ID_PATTERN })),
   role: Type.Union(KALEYRA_ROLES.map(role => Type.Literal(role)))
 })
 export type CreateUserRequest = Static<typeof CreateUserRequestSchema>
 
-/** `PUT /v2/users/{id}`: only the role is ever changed (basic → plus). */
+/** `PUT /v2/users/{id}`: a role upgrade (basic → plus) and (de)activation (`active`, the documented Update User API). */
 export const UpdateUserRequestSchema = Type.Object({
-  role: Type.Union(KALEYRA_ROLES.map(role => Type.Literal(role)))
+  role: Type.Optional(Type.Union(KALEYRA_ROLES.map(role => Type.Literal(role)))),
+  active: Type.Optional(Type.Boolean())
 })
 export type UpdateUserRequest = Static<typeof UpdateUserRequestSchema>
 
@@ -107,22 +113,41 @@ export function decorateLink (link: string, options: { language?: string, virtua
 
 // ---------------------------------------------------------------------------------------------
 // Response bodies (what we accept). Parsers are tolerant: extra fields are ignored, the older
-// documented shapes are accepted, anything else is a KaleyraFormatError (mapped to 502).
+// documented shapes are accepted, anything else is a KaleyraFormatError (mapped to 502). Fields we
+// do not use but Kaleyra is known to send are listed as Unknown, so that a diagnosis of an answer
+// we could not read (see ANSWER_SHAPES) does not report them as unexpected.
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
+const Opaque = () => Type.Optional(Type.Unknown())
 
-const UserResponseSchema = Type.Union([
-  Type.Object({ user_id: Type.String() }),
-  Type.Object({ id: Type.String() }),
-  Type.Object({ user: Type.Object({ id: Type.String() }) })
-])
+const UserBodySchema = Type.Object({
+  id: Type.Optional(Type.String()),
+  user_id: Type.Optional(Type.String()),
+  role: Opaque(),
+  active: Opaque(),
+  allow_camera: Opaque(),
+  creation_date: Opaque(),
+  avatar_url: Opaque()
+})
+const UserResponseSchema = Type.Union([Type.Object({ user: UserBodySchema }), UserBodySchema])
 
 const LinkV1Schema = Type.Object({ user: Type.String(), url: Type.String() })
+
+/** Where a participant's personal link may be: `link` (what we assume for v2) or `url` (the v1 word). */
+const LINK_FIELDS = ['link', 'url'] as const
+
+const RoomParticipantSchema = Type.Object({
+  user_id: Type.String(),
+  link: Type.Optional(Type.String()),
+  url: Type.Optional(Type.String()),
+  is_admin: Opaque(),
+  tools: Opaque()
+})
 
 const RoomBodySchema = Type.Object({
   room_id: Type.Optional(Type.String()),
   id: Type.Optional(Type.String()),
-  participants: Type.Optional(Type.Array(Type.Object({ user_id: Type.String(), link: Type.Optional(Type.String()) }))),
+  participants: Type.Optional(Type.Array(RoomParticipantSchema)),
   user_urls: Type.Optional(Type.Array(LinkV1Schema)),
   recording: Type.Optional(Nullable(Type.String())),
   recording_status: Type.Optional(Nullable(Type.String())),
@@ -133,7 +158,8 @@ const RoomBodySchema = Type.Object({
   creation_date: Type.Optional(Nullable(Type.String())),
   duration: Type.Optional(Nullable(Type.Number())),
   duration_used: Type.Optional(Nullable(Type.Number())),
-  live: Type.Optional(Nullable(Type.Boolean()))
+  live: Type.Optional(Nullable(Type.Boolean())),
+  offline_transcription: Opaque()
 })
 const RoomResponseSchema = Type.Union([
   Type.Object({ room: RoomBodySchema }),
@@ -153,7 +179,10 @@ const UploadSchema = Type.Object({
   key: Type.String(),
   room_id: Type.Optional(Type.String()),
   file_name: Type.Optional(Type.String()),
-  creation_date: Type.Optional(Type.String())
+  creation_date: Type.Optional(Type.String()),
+  user_id: Opaque(),
+  session_id: Opaque(),
+  upload_type: Opaque()
 })
 const UploadListResponseSchema = Type.Object({ uploads: Type.Array(UploadSchema), ...PageSchema })
 
@@ -198,6 +227,28 @@ const CompanyBodySchema = Type.Object({
 })
 const CompanyResponseSchema = Type.Union([Type.Object({ company: CompanyBodySchema }), CompanyBodySchema])
 
+/**
+ * What each call's answer should look like, for diagnosing one we could not read: the schema we
+ * accept (its keys are the known ones), the fields the service needs in the v2 shape we assume,
+ * and the key some answers are wrapped in. `kaleyra:check` reports against the same table.
+ */
+export const ANSWER_SHAPES = {
+  createUser: { schema: UserResponseSchema, expected: ['id'], wrapper: 'user' },
+  getUser: { schema: UserResponseSchema, expected: ['id'], wrapper: 'user' },
+  createRoom: { schema: RoomResponseSchema, expected: ['room_id', 'participants[].user_id', 'participants[].link'], wrapper: 'room' },
+  getRoom: { schema: RoomResponseSchema, expected: ['room_id'], wrapper: 'room' },
+  listRooms: { schema: RoomListResponseSchema, expected: ['rooms', 'rooms[].room_id', 'rooms[].description', 'has_more'] },
+  listUploads: { schema: UploadListResponseSchema, expected: ['uploads', 'uploads[].key', 'has_more'] },
+  listSessions: { schema: SessionListResponseSchema, expected: ['sessions', 'sessions[].session_id', 'has_more'] },
+  createSdkCredentials: { schema: SdkCredentialsResponseSchema, expected: ['access_token', 'expires_at', 'user_id'] },
+  getCompany: { schema: CompanyResponseSchema, expected: ['name'], wrapper: 'company' },
+  updateCompany: { schema: CompanyResponseSchema, expected: ['name'], wrapper: 'company' },
+  listVirtualBackgrounds: { schema: BackgroundListResponseSchema, expected: ['virtual_backgrounds', 'virtual_backgrounds[].alias', 'virtual_backgrounds[].url'] },
+  uploadVirtualBackground: { schema: BackgroundResponseSchema, expected: ['alias', 'url', 'creation_date'], wrapper: 'virtual_background' }
+} satisfies Record<string, AnswerShape>
+
+export type ParsedCall = keyof typeof ANSWER_SHAPES
+
 const compiled = {
   user: TypeCompiler.Compile(UserResponseSchema),
   room: TypeCompiler.Compile(RoomResponseSchema),
@@ -232,26 +283,34 @@ export interface KaleyraRoom {
   live: boolean | null
 }
 
-export function parseUserId (body: unknown, operation = 'createUser'): string {
-  const parsed = check(compiled.user, body, operation)
-  if ('user_id' in parsed) return parsed.user_id
-  if ('id' in parsed) return parsed.id
-  return parsed.user.id
+export interface KaleyraUser {
+  userId: string
+  /** null when the answer does not say (or names a role we do not know). */
+  role: KaleyraRole | null
+  /** false only when the answer says `active: false`; null when it does not say. */
+  active: boolean | null
 }
 
-/** A user's role, wherever the answer puts it; null when it says none (or an unknown one). */
-export function parseUserRole (body: unknown): KaleyraRole | null {
-  const record = typeof body === 'object' && body !== null ? body as Record<string, unknown> : {}
-  const inner = typeof record.user === 'object' && record.user !== null ? record.user as Record<string, unknown> : {}
-  const role = record.role ?? inner.role
-  return KALEYRA_ROLES.find(known => known === role) ?? null
+export function parseUser (body: unknown, operation = 'getUser'): KaleyraUser {
+  const parsed = check(compiled.user, body, operation)
+  const user = 'user' in parsed ? parsed.user : parsed
+  const userId = user.id ?? user.user_id
+  if (userId === undefined || userId === '') throw new KaleyraFormatError(operation)
+  return {
+    userId,
+    role: KALEYRA_ROLES.find(known => known === user.role) ?? null,
+    active: typeof user.active === 'boolean' ? user.active : null
+  }
 }
 
 function toRoom (body: Static<typeof RoomBodySchema>, operation: string): KaleyraRoom {
   const roomId = body.room_id ?? body.id
   if (roomId === undefined || roomId === '') throw new KaleyraFormatError(operation)
   const links: KaleyraRoomLink[] = []
-  for (const p of body.participants ?? []) if (p.link !== undefined) links.push({ userId: p.user_id, link: p.link })
+  for (const p of body.participants ?? []) {
+    const link = LINK_FIELDS.map(field => p[field]).find(value => value !== undefined)
+    if (link !== undefined) links.push({ userId: p.user_id, link })
+  }
   for (const u of body.user_urls ?? []) links.push({ userId: u.user, link: u.url })
   return {
     roomId,
@@ -362,10 +421,51 @@ export function parseCompany (body: unknown, operation = 'getCompany'): Company 
   }
 }
 
-/** Kaleyra error bodies: `{ error, message }`. Only the error name is ever surfaced (never the raw body). */
-const ErrorBodySchema = Type.Object({ error: Type.Optional(Type.String()), message: Type.Optional(Type.String()) })
-const errorBody = TypeCompiler.Compile(ErrorBodySchema)
+/**
+ * A transcription answered as a temporary link rather than the document (as recordings and
+ * uploads are given): a small JSON object of plain fields (no list, no object: a document has
+ * its segments) carrying an absolute http(s) URL under one of these keys.
+ */
+export const TRANSCRIPTION_LINK_FIELDS = ['url', 'link', 'download_url'] as const
+
+/** The link of a transcription answer, or null when the answer is the transcription itself. */
+export function transcriptionLinkOf (body: unknown): string | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null
+  if (Object.values(body).some(value => typeof value === 'object' && value !== null)) return null
+  for (const field of TRANSCRIPTION_LINK_FIELDS) {
+    const value = (body as Record<string, unknown>)[field]
+    if (typeof value !== 'string' || !URL.canParse(value)) continue
+    const protocol = new URL(value).protocol
+    if (protocol === 'https:' || protocol === 'http:') return value
+  }
+  return null
+}
+
+/**
+ * Kaleyra's error layout is not documented: the name is read from `error`, `name` or `code`
+ * (strings). Only that name is ever surfaced or logged, never the free-text message.
+ */
+export interface KaleyraErrorBody { name: string | undefined, message: string | undefined }
+
+export function parseErrorBody (body: unknown): KaleyraErrorBody {
+  if (typeof body !== 'object' || body === null) return { name: undefined, message: undefined }
+  const record = body as Record<string, unknown>
+  const name = [record.error, record.name, record.code].find((value): value is string => typeof value === 'string')
+  return { name, message: typeof record.message === 'string' ? record.message : undefined }
+}
 
 export function parseErrorName (body: unknown): string | undefined {
-  return errorBody.Check(body) ? body.error : undefined
+  return parseErrorBody(body).name
+}
+
+/**
+ * The status of a duplicate user is not documented: 409, or a 400/422 whose error name or
+ * message speaks of a duplicate or existing id ("You can't create a new user with the same id of
+ * an inactive user"), means the user is already there.
+ */
+export function isDuplicateUserAnswer (status: number, body: unknown): boolean {
+  if (status === 409) return true
+  if (status !== 400 && status !== 422) return false
+  const { name, message } = parseErrorBody(body)
+  return /duplicat|exist|already/i.test(`${name ?? ''} ${message ?? ''}`)
 }

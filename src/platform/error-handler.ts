@@ -1,9 +1,21 @@
 import { STATUS_CODES } from 'node:http'
-import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest, FastifySchemaValidationError } from 'fastify'
 import type { SchemaErrorDataVar } from 'fastify/types/schema.js'
 import { isUpstreamError, type UpstreamTarget } from '../upstream/errors.js'
 import { StoreConflictError } from '../store/errors.js'
-import { SERVICE_ERROR_PREFIX } from './errors.js'
+import { Refusal, SERVICE_ERROR_PREFIX, type RefusalKind } from './errors.js'
+
+/**
+ * How a route words the refusals of the domain: `Failed <label>: <reason>`, where `:name` in the
+ * label stands for that path parameter. A refusal kind may have a label of its own (2.1 quirks).
+ */
+export type RefusalWording = { label: string } & Partial<Record<RefusalKind, string>>
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    refusal?: RefusalWording
+  }
+}
 
 const TARGET_NAMES: Record<UpstreamTarget, string> = { kaleyra: 'Kaleyra', crud: 'CRUD', identity: 'Identity' }
 
@@ -35,12 +47,25 @@ export function formatSchemaErrors (errors: FastifySchemaValidationError[], data
   return new Error(message)
 }
 
+/** The label of a refusal: the route's wording, else its method and path. */
+function refusalLabel (request: FastifyRequest, refusal: Refusal): string {
+  const wording = request.routeOptions.config.refusal
+  const label = wording?.[refusal.kind] ?? wording?.label ?? `${request.method} ${request.routeOptions.url ?? request.url}`
+  const params = request.params as Record<string, string | undefined>
+  return label.replace(/:(\w+)/g, (name: string, param: string) => params[param] ?? name)
+}
+
 /**
- * One error handler: contract errors answer `{ error }`, Fastify's own 4xx keep its shape,
- * upstream failures become 502/504 without any upstream detail, anything else is a logged 500.
+ * One error handler: refusals and contract errors answer `{ error }`, Fastify's own 4xx keep its
+ * shape, upstream failures become 502/504 (503 when rate limited) without any upstream detail,
+ * anything else is a logged 500.
  */
 export function installErrorHandler (app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof Refusal) {
+      request.log.info({ statusCode: err.statusCode, code: err.kind }, 'request refused')
+      return reply.code(err.statusCode).send({ error: `Failed ${refusalLabel(request, err)}: ${err.reason}` })
+    }
     if (typeof err.code === 'string' && err.code.startsWith(SERVICE_ERROR_PREFIX)) {
       request.log.info({ statusCode: err.statusCode, code: err.code }, 'request refused')
       return reply.code(err.statusCode ?? 400).send({ error: err.message })
@@ -48,6 +73,11 @@ export function installErrorHandler (app: FastifyInstance): void {
     if (isUpstreamError(err)) {
       const timeout = err.failure === 'timeout'
       request.log.error({ err, target: err.target, operation: err.operation }, 'upstream call failed')
+      if (err.upstreamStatus === 429) {
+        // Rate limited: nothing was done; the caller may try again when the upstream said.
+        if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds))
+        return reply.code(503).send({ error: `${TARGET_NAMES[err.target]} service unavailable` })
+      }
       return reply.code(timeout ? 504 : 502).send({ error: `${TARGET_NAMES[err.target]} service ${timeout ? 'timeout' : 'error'}` })
     }
     if (err instanceof StoreConflictError) {

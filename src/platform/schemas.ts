@@ -28,6 +28,7 @@ export function errorResponse (description: string, ...examples: Array<string | 
 /** Response schemas shared by every route that reaches an upstream service. */
 export const upstreamErrors = {
   502: errorResponse('An upstream service (Kaleyra, CRUD Service, identity service) failed', 'Kaleyra service error'),
+  503: errorResponse('Kaleyra refused the call for now (rate limit, 429); the Retry-After header says when to try again', 'Kaleyra service unavailable'),
   504: errorResponse('An upstream service did not answer in time', 'Kaleyra service timeout')
 }
 

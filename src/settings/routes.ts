@@ -1,27 +1,23 @@
 import multipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { VIRTUAL_BACKGROUND_FIELD } from '../kaleyra/wire.js'
-import { BadRequestError, UnsupportedMediaTypeError } from '../platform/errors.js'
+import { BadUpload, UnsupportedUpload } from '../platform/errors.js'
 import { CALLER_SECURITY } from '../platform/openapi.js'
 import {
   BackgroundUploadBodySchema, BackgroundUploadedSchema, CompanySchema, CompanyUpdateBodySchema, errors
 } from './schemas.js'
-import { createSettingsService, MAX_BACKGROUND_UPLOAD_BYTES } from './service.js'
+import { MAX_BACKGROUND_UPLOAD_BYTES, type SettingsService } from './service.js'
 
 const tags = ['Settings']
-const UPLOAD_LABEL = 'POST /settings/background-image'
 
 /** Multipart parsing errors from the request itself (bad boundary, truncated body): a 400, never a 500. */
 function multipartError (err: unknown): Error {
   const status = (err as { statusCode?: number }).statusCode
   if (typeof status === 'number' && status >= 400 && status < 500) return err as Error
-  return new BadRequestError(`Failed ${UPLOAD_LABEL}: malformed multipart body`)
+  return new BadUpload('malformed multipart body')
 }
 
-export const settingsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { callerContext } = fastify
-  const settings = createSettingsService({ config: fastify.config, kaleyra: fastify.kaleyra, identity: fastify.identity })
-
+export const settingsRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsService }> = async (fastify, { settings }) => {
   // Only this plugin accepts multipart bodies. The busboy limit is one byte above ours, so the
   // service sees the excess and answers 413 rather than a silently truncated file.
   await fastify.register(multipart, {
@@ -30,6 +26,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.post('/settings/background-image', {
+    config: { refusal: { label: 'POST /settings/background-image' } },
     schema: {
       tags,
       summary: 'Upload a company virtual background',
@@ -37,15 +34,15 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       description: `multipart/form-data with the JPEG in the field \`${VIRTUAL_BACKGROUND_FIELD}\` (at most 10 MB), streamed to Kaleyra. Answers the alias to give to PATCH /settings/update.`,
       consumes: ['multipart/form-data'],
       body: BackgroundUploadBodySchema,
-      response: { 200: BackgroundUploadedSchema, 400: errors.badRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 504: errors[504] }
+      response: { 200: BackgroundUploadedSchema, 400: errors.badRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 503: errors[503], 504: errors[504] }
     },
     // The body schema documents the form; the file is checked while it streams, not as an object.
     validatorCompiler: () => () => true
   }, async (request, reply) => {
     try {
-      await settings.authorize(callerContext(request))
+      await settings.authorize(request.ctx)
       if (!request.isMultipart()) {
-        throw new UnsupportedMediaTypeError(`Failed ${UPLOAD_LABEL}: expected multipart/form-data with a ${VIRTUAL_BACKGROUND_FIELD} JPEG file`)
+        throw new UnsupportedUpload(`expected multipart/form-data with a ${VIRTUAL_BACKGROUND_FIELD} JPEG file`)
       }
       let part: MultipartFile | undefined
       try {
@@ -54,7 +51,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         throw multipartError(err)
       }
       if (part?.fieldname !== VIRTUAL_BACKGROUND_FIELD) {
-        throw new BadRequestError(`Failed ${UPLOAD_LABEL}: multipart field ${VIRTUAL_BACKGROUND_FIELD} is required`)
+        throw new BadUpload(`multipart field ${VIRTUAL_BACKGROUND_FIELD} is required`)
       }
       return await settings.uploadBackground({ filename: part.filename, mimetype: part.mimetype, content: part.file })
     } catch (err) {
@@ -65,16 +62,17 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   })
 
   fastify.patch('/settings/update', {
+    config: { refusal: { label: 'PATCH /settings/update' } },
     schema: {
       tags,
       summary: 'Choose the company default virtual background',
       security: CALLER_SECURITY,
       description: 'Sets the background used by links that ask for one (useBackground, groupsWithBackgroundList).',
       body: CompanyUpdateBodySchema,
-      response: { 200: CompanySchema, 400: errors.updateBadRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.bodyTooLarge, 415: errors.notJson, 502: errors[502], 504: errors[504] }
+      response: { 200: CompanySchema, 400: errors.updateBadRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.bodyTooLarge, 415: errors.notJson, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request) => {
-    await settings.authorize(callerContext(request))
+    await settings.authorize(request.ctx)
     return await settings.setDefaultBackground(request.body.background_alias)
   })
 }

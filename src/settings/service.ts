@@ -3,17 +3,15 @@ import { commaList } from '../config/env.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import { KaleyraRejectedError } from '../kaleyra/errors.js'
 import type { Company } from '../kaleyra/wire.js'
-import type { CallerContext, IdentityProvider } from '../identity/types.js'
-import { BadRequestError, ForbiddenError, PayloadTooLargeError, UnauthorizedError, UnsupportedMediaTypeError } from '../platform/errors.js'
+import type { IdentityProvider } from '../identity/types.js'
+import { BadUpload, ForbiddenError, UnauthorizedError, UnknownBackground, UnsupportedUpload, UploadTooLarge } from '../platform/errors.js'
+import type { RequestContext } from '../upstream/request-context.js'
 import type { BackgroundUploaded, CompanyView } from './schemas.js'
 
 /** The limit the original service documented; Kaleyra itself accepts up to 16 MB. */
 export const MAX_BACKGROUND_UPLOAD_BYTES = 10 * 1024 * 1024
 export const JPEG_CONTENT_TYPES = ['image/jpeg', 'image/jpg']
 const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff])
-
-const UPLOAD_LABEL = 'POST /settings/background-image'
-const UPDATE_LABEL = 'PATCH /settings/update'
 
 /** A file part as it arrives: read once, chunk by chunk. */
 export interface IncomingFile {
@@ -51,19 +49,18 @@ async function readHead (iterator: AsyncIterator<Buffer>): Promise<{ head: Buffe
 
 export function createSettingsService (deps: { config: AppConfig, kaleyra: KaleyraClient, identity: IdentityProvider }) {
   const adminGroups = commaList(deps.config.env.SETTINGS_ADMIN_GROUPS)
-  const tooLarge = (): Error => new PayloadTooLargeError(`Failed ${UPLOAD_LABEL}: the file is larger than 10 MB`)
+  const tooLarge = (): Error => new UploadTooLarge('10 MB')
+  const notJpeg = (): Error => new UnsupportedUpload('the virtual_background file is not a JPEG image')
 
   /** Refuses the upload while nothing of it has been sent to Kaleyra yet. */
   async function checkedContent (file: IncomingFile): Promise<{ content: AsyncIterable<Buffer>, inputFailure: () => Error | null, release: () => Promise<void> }> {
     if (!JPEG_CONTENT_TYPES.includes(file.mimetype.toLowerCase())) {
-      throw new UnsupportedMediaTypeError(`Failed ${UPLOAD_LABEL}: the virtual_background file must be a JPEG image (image/jpeg), not ${file.mimetype}`)
+      throw new UnsupportedUpload(`the virtual_background file must be a JPEG image (image/jpeg), not ${file.mimetype}`)
     }
     const iterator = file.content[Symbol.asyncIterator]()
-    const { head, done } = await readHead(iterator).catch(() => { throw new BadRequestError(`Failed ${UPLOAD_LABEL}: malformed multipart body`) })
-    if (head.length === 0) throw new BadRequestError(`Failed ${UPLOAD_LABEL}: the virtual_background file is empty`)
-    if (!head.subarray(0, JPEG_MAGIC.length).equals(JPEG_MAGIC)) {
-      throw new UnsupportedMediaTypeError(`Failed ${UPLOAD_LABEL}: the virtual_background file is not a JPEG image`)
-    }
+    const { head, done } = await readHead(iterator).catch(() => { throw new BadUpload('malformed multipart body') })
+    if (head.length === 0) throw new BadUpload('the virtual_background file is empty')
+    if (!head.subarray(0, JPEG_MAGIC.length).equals(JPEG_MAGIC)) throw notJpeg()
     if (head.length > MAX_BACKGROUND_UPLOAD_BYTES) throw tooLarge()
 
     // Errors of the incoming side must not pass for Kaleyra failures once the upload has started.
@@ -77,7 +74,7 @@ export function createSettingsService (deps: { config: AppConfig, kaleyra: Kaley
         try {
           next = await iterator.next()
         } catch {
-          failure = new BadRequestError(`Failed ${UPLOAD_LABEL}: the upload was interrupted or is malformed`)
+          failure = new BadUpload('the upload was interrupted or is malformed')
           throw failure
         }
         if (next.done === true) return
@@ -93,7 +90,7 @@ export function createSettingsService (deps: { config: AppConfig, kaleyra: Kaley
 
   return {
     /** 401 without a caller; with SETTINGS_ADMIN_GROUPS, 403 for callers in none of them. */
-    async authorize (ctx: CallerContext): Promise<void> {
+    async authorize (ctx: RequestContext): Promise<void> {
       if (ctx.callerId === null) throw new UnauthorizedError()
       if (adminGroups.length === 0) return
       const groups = await deps.identity.callerGroups(ctx)
@@ -111,9 +108,9 @@ export function createSettingsService (deps: { config: AppConfig, kaleyra: Kaley
         if (failure !== null) throw failure
         if (err instanceof KaleyraRejectedError) {
           if (err.upstreamStatus === 413) throw tooLarge()
-          if (err.upstreamStatus === 415) throw new UnsupportedMediaTypeError(`Failed ${UPLOAD_LABEL}: the virtual_background file is not a JPEG image`)
+          if (err.upstreamStatus === 415) throw notJpeg()
           if (err.upstreamStatus === 400 || err.upstreamStatus === 422) {
-            throw new BadRequestError(`Failed ${UPLOAD_LABEL}: Kaleyra refused the image (${err.errorName ?? `status ${err.upstreamStatus}`})`)
+            throw new BadUpload(`Kaleyra refused the image (${err.errorName ?? `status ${err.upstreamStatus}`})`)
           }
         }
         throw err
@@ -127,7 +124,7 @@ export function createSettingsService (deps: { config: AppConfig, kaleyra: Kaley
         return toCompanyView(await deps.kaleyra.updateCompany(alias))
       } catch (err) {
         if (err instanceof KaleyraRejectedError && [400, 404, 422].includes(err.upstreamStatus ?? 0)) {
-          throw new BadRequestError(`Failed ${UPDATE_LABEL}: ${alias} is not a virtual background of the company`)
+          throw new UnknownBackground(alias)
         }
         throw err
       }

@@ -1,4 +1,5 @@
 import type { KaleyraRole } from '../kaleyra/wire.js'
+import type { RequestContext } from '../upstream/request-context.js'
 
 export interface StoredParticipant {
   /** External user id (written as `userId`; legacy documents may say `userExternalId`). */
@@ -40,14 +41,15 @@ export interface UserMapRecord {
   groups?: string[]
 }
 
-/** Who is calling, forwarded to the store so it can fill creatorId/updaterId. */
-export interface StoreContext {
-  callerId?: string | null
-}
+/**
+ * The request a store call works for: the caller fills the CRUD Service's creatorId/updaterId,
+ * and problems are logged with the request's id. Absent for background work.
+ */
+export type StoreContext = Pick<RequestContext, 'callerId' | 'requestId' | 'log'>
 
 export interface TeleconsultationStore {
   insert: (data: TeleconsultationData, ctx?: StoreContext) => Promise<TeleconsultationRecord>
-  get: (id: string) => Promise<TeleconsultationRecord | null>
+  get: (id: string, ctx?: StoreContext) => Promise<TeleconsultationRecord | null>
   /** Applies `changes` only when the stored version equals `expectedVersion`; resolves to the new record. */
   update: (id: string, expectedVersion: number, changes: Partial<TeleconsultationData>, ctx?: StoreContext) => Promise<TeleconsultationRecord>
   /** Removes (or trashes) the record; false when it did not exist. */
@@ -59,7 +61,7 @@ export interface TeleconsultationStore {
 }
 
 export interface UserMapStore {
-  find: (receivedUserId: string) => Promise<UserMapRecord | null>
+  find: (receivedUserId: string, ctx?: StoreContext) => Promise<UserMapRecord | null>
   /** Throws StoreDuplicateError when a row for receivedUserId already exists. */
   insert: (record: UserMapRecord, ctx?: StoreContext) => Promise<UserMapRecord>
   ping: () => Promise<void>

@@ -2,10 +2,11 @@ import type { AppConfig } from '../config/index.js'
 import type { KaleyraRole } from '../kaleyra/wire.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
 import { roleForGroups } from '../identity/roles.js'
-import type { CallerContext, IdentityProvider, ParticipantIdentity, ParticipantInput, ResolvedParticipant } from '../identity/types.js'
+import type { IdentityProvider, ParticipantIdentity, ParticipantInput, ResolvedParticipant } from '../identity/types.js'
 import { allOrFirstError } from '../platform/concurrency.js'
-import { BadRequestError } from '../platform/errors.js'
+import { BadParticipants } from '../platform/errors.js'
 import type { StoredParticipant } from '../store/types.js'
+import type { RequestContext } from '../upstream/request-context.js'
 import type { OpenedRoom } from './rooms.js'
 
 export interface PreparedParticipant extends ParticipantIdentity {
@@ -18,22 +19,22 @@ export function createParticipantOps (deps: { config: AppConfig, identity: Ident
   const { privileges } = deps.config.service
   return {
     /** Who the participants are and which Kaleyra role each gets; nothing is created yet. */
-    async prepare (label: string, inputs: ParticipantInput[], ctx: CallerContext): Promise<PreparedParticipant[]> {
-      const identities = await deps.identity.identify(inputs, ctx, label)
+    async prepare (inputs: ParticipantInput[], ctx: RequestContext): Promise<PreparedParticipant[]> {
+      const identities = await deps.identity.identify(inputs, ctx)
       return identities.map(identity => {
         const role = roleForGroups(identity.groups, privileges)
         if (role === null) {
-          throw new BadRequestError(`Failed ${label}: participant ${identity.userId} has no group listed in the service privileges (groups: ${identity.groups.join(', ') || 'none'})`)
+          throw new BadParticipants(`participant ${identity.userId} has no group listed in the service privileges (groups: ${identity.groups.join(', ') || 'none'})`)
         }
         return { ...identity, role }
       })
     },
 
     /** Maps every participant to a Kaleyra user, creating the missing ones concurrently. */
-    async ensureUsers (prepared: PreparedParticipant[], ctx: CallerContext): Promise<ResolvedParticipant[]> {
+    async ensureUsers (prepared: PreparedParticipant[], ctx: RequestContext): Promise<ResolvedParticipant[]> {
       return await allOrFirstError(prepared, async p => ({
         ...p,
-        bandyerId: await deps.users.ensure({ userId: p.userId, role: p.role, fullName: p.fullName, groups: p.groups }, { callerId: ctx.callerId })
+        bandyerId: await deps.users.ensure({ userId: p.userId, role: p.role, fullName: p.fullName, groups: p.groups }, ctx)
       }))
     }
   }

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import { StoreConflictError } from '../store/errors.js'
 import type { StoreContext, TeleconsultationStore } from '../store/types.js'
+import type { Log, RequestContext } from '../upstream/request-context.js'
 import type { TeleconsultationEvents } from './events.js'
 
 export interface ReaperOptions {
@@ -9,8 +10,17 @@ export interface ReaperOptions {
   retryDelaysMs?: number[]
   /** When to look for a room whose creation answer was lost (default 2 s, 15 s, 60 s). */
   reconcileDelaysMs?: number[]
-  /** Pages of 100 rooms scanned, newest first, when looking for such a room (default 5). */
-  reconcilePages?: number
+  /**
+   * Budget of one look for such a room: pages of 100 rooms read at most (default 200) and time
+   * spent at most (default 60 s). Kaleyra's list order is unknown, so a look reads to the end.
+   */
+  reconcileMaxPages?: number
+  reconcileBudgetMs?: number
+  /**
+   * The look asks Kaleyra for rooms created since (failure time − this), when the listing takes a
+   * creation-time filter: room creation and clock skew fit in it (default 10 min).
+   */
+  reconcileLookbackMs?: number
   /** How often persisted pending deletions are swept (default 60 s; 0 disables the timer). */
   sweepIntervalMs?: number
 }
@@ -18,16 +28,15 @@ export interface ReaperOptions {
 export type RoomReaper = ReturnType<typeof createRoomReaper>
 
 /**
- * Makes sure no Kaleyra room outlives its teleconsultation:
- * - rooms that could not be deleted are retried here and persisted in the record's
- *   pendingRoomDeletions so another process (or a restart) finishes the job;
- * - rooms whose creation answer was lost (timeout, reset, 5xx) are looked up by the unique
- *   marker we put in their description, and deleted.
+ * Makes sure no Kaleyra room outlives its teleconsultation (docs/design.md). A task started by a
+ * request logs through that request's logger, retries included; the periodic sweep through the app's.
  */
 export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: TeleconsultationStore, log: FastifyBaseLogger, events?: TeleconsultationEvents }, opts: ReaperOptions = {}) {
   const retryDelays = opts.retryDelaysMs ?? [1_000, 5_000, 30_000, 120_000]
   const reconcileDelays = opts.reconcileDelaysMs ?? [2_000, 15_000, 60_000]
-  const reconcilePages = opts.reconcilePages ?? 5
+  const search = { maxPages: opts.reconcileMaxPages ?? 200, budgetMs: opts.reconcileBudgetMs ?? 60_000 }
+  const lookbackMs = opts.reconcileLookbackMs ?? 10 * 60_000
+  const closing = new AbortController()
   const timers = new Set<NodeJS.Timeout>()
   const running = new Set<Promise<unknown>>()
   let closed = false
@@ -51,7 +60,7 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
   /** Drops a deleted room from the record's pending list, as a change by `ctx` (the request that replaced it). */
   async function forget (teleconsultationId: string, roomId: string, ctx?: StoreContext): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const record = await deps.store.get(teleconsultationId)
+      const record = await deps.store.get(teleconsultationId, ctx)
       if (record === null || !record.pendingRoomDeletions.includes(roomId)) return
       try {
         await deps.store.update(teleconsultationId, record.version, {
@@ -64,48 +73,45 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
     }
   }
 
-  async function tryDelete (roomId: string, teleconsultationId: string | undefined, attempt: number, ctx?: StoreContext): Promise<void> {
+  async function tryDelete (roomId: string, teleconsultationId: string | undefined, attempt: number, log: Log, ctx?: StoreContext): Promise<void> {
     try {
       if (await deps.kaleyra.deleteRoom(roomId) === 'deleted') deps.events?.roomDeleted()
-      deps.log.info({ roomId, teleconsultationId }, 'stale Kaleyra room deleted')
+      log.info({ roomId, teleconsultationId }, 'stale Kaleyra room deleted')
       if (teleconsultationId !== undefined) await forget(teleconsultationId, roomId, ctx)
     } catch (err) {
       const next = retryDelays[attempt]
-      deps.log.warn({ err, roomId, teleconsultationId, nextAttemptInMs: next ?? null }, 'stale Kaleyra room could not be deleted yet')
-      if (next !== undefined) later(next, async () => { await tryDelete(roomId, teleconsultationId, attempt + 1, ctx) })
+      log.warn({ err, roomId, teleconsultationId, nextAttemptInMs: next ?? null }, 'stale Kaleyra room could not be deleted yet')
+      if (next !== undefined) later(next, async () => { await tryDelete(roomId, teleconsultationId, attempt + 1, log, ctx) })
     }
   }
 
-  async function reconcile (marker: string, attempt: number): Promise<void> {
+  async function reconcile (marker: string, createdAfter: Date, attempt: number, log: Log): Promise<void> {
     let found = false
     try {
-      for (let page = 0; page < reconcilePages; page++) {
-        const { items, hasMore } = await deps.kaleyra.listRooms(page * 100, 100)
-        for (const room of items) {
-          if (room.description === marker) {
-            found = true
-            deps.log.warn({ roomId: room.roomId }, 'deleting a Kaleyra room whose creation answer was lost')
-            await tryDelete(room.roomId, undefined, 0)
-          }
-        }
-        if (!hasMore) break
+      const { room, pages, exhausted } = await deps.kaleyra.findRoom(marker, { ...search, createdAfter, signal: closing.signal })
+      if (room !== null) {
+        found = true
+        log.warn({ roomId: room.roomId }, 'deleting a Kaleyra room whose creation answer was lost')
+        await tryDelete(room.roomId, undefined, 0, log)
+      } else if (exhausted && !closed) {
+        log.warn({ pages, ...search }, 'stopped looking for a room whose creation answer was lost: page or time budget exhausted')
       }
     } catch (err) {
-      deps.log.warn({ err }, 'could not look for a room whose creation answer was lost')
+      log.warn({ err }, 'could not look for a room whose creation answer was lost')
     }
     const next = reconcileDelays[attempt + 1]
     // A slow Kaleyra may still create the room after we gave up: look again a little later.
-    if (!found && next !== undefined) later(next - reconcileDelays[attempt], async () => { await reconcile(marker, attempt + 1) })
+    if (!found && next !== undefined) later(next - reconcileDelays[attempt], async () => { await reconcile(marker, createdAfter, attempt + 1, log) })
   }
 
   /** Decides, from the record, which room of an unknown-outcome swap is in use; deletes the other. */
-  async function settle (teleconsultationId: string, version: number, roomId: string, attempt: number): Promise<void> {
+  async function settle (teleconsultationId: string, version: number, roomId: string, attempt: number, log: Log): Promise<void> {
     try {
       for (let round = 0; round < 5; round++) {
         const record = await deps.store.get(teleconsultationId)
         if (record !== null && record.bandyerRoomId === roomId) {
           // The write landed: the room it replaced is listed as pending.
-          for (const pending of record.pendingRoomDeletions) await tryDelete(pending, record.id, 0)
+          for (const pending of record.pendingRoomDeletions) await tryDelete(pending, record.id, 0, log)
           return
         }
         if (record === null || record.version !== version) break
@@ -119,17 +125,17 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
       }
     } catch (err) {
       const next = retryDelays[attempt]
-      deps.log.warn({ err, roomId, teleconsultationId, nextAttemptInMs: next ?? null }, 'could not tell yet whether a room is in use')
-      if (next !== undefined) later(next, async () => { await settle(teleconsultationId, version, roomId, attempt + 1) })
+      log.warn({ err, roomId, teleconsultationId, nextAttemptInMs: next ?? null }, 'could not tell yet whether a room is in use')
+      if (next !== undefined) later(next, async () => { await settle(teleconsultationId, version, roomId, attempt + 1, log) })
       return
     }
-    await tryDelete(roomId, undefined, 0)
+    await tryDelete(roomId, undefined, 0, log)
   }
 
   async function sweep (): Promise<void> {
     const records = await deps.store.listWithPendingRoomDeletions(50)
     await Promise.all(records.flatMap(record =>
-      record.pendingRoomDeletions.map(async roomId => { await tryDelete(roomId, record.id, retryDelays.length) })))
+      record.pendingRoomDeletions.map(async roomId => { await tryDelete(roomId, record.id, retryDelays.length, deps.log) })))
   }
 
   let sweepTimer: NodeJS.Timeout | undefined
@@ -142,23 +148,27 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
     /**
      * Deletes a room now and, if that fails, keeps retrying in the background; never throws.
      * `teleconsultationId` names the record that lists the room in pendingRoomDeletions; `ctx`
-     * is the caller whose change replaced the room (the record's updaterId stays theirs).
+     * is the request whose change replaced the room (the record's updaterId stays its caller's).
      */
     async deleteRoom (roomId: string, teleconsultationId?: string, ctx?: StoreContext): Promise<void> {
-      await tryDelete(roomId, teleconsultationId, 0, ctx).catch(err => deps.log.warn({ err, roomId }, 'room deletion bookkeeping failed'))
+      const log = ctx?.log ?? deps.log
+      await tryDelete(roomId, teleconsultationId, 0, log, ctx).catch(err => log.warn({ err, roomId }, 'room deletion bookkeeping failed'))
     },
 
     /** A createRoom call failed ambiguously: find the room by its marker (if it exists) and delete it. */
-    reconcileLostCreation (marker: string): void {
-      later(reconcileDelays[0] ?? 0, async () => { await reconcile(marker, 0) })
+    reconcileLostCreation (marker: string, ctx?: Pick<RequestContext, 'log'>): void {
+      const log = ctx?.log ?? deps.log
+      const createdAfter = new Date(Date.now() - lookbackMs)
+      later(reconcileDelays[0] ?? 0, async () => { await reconcile(marker, createdAfter, 0, log) })
     },
 
     /**
      * Persisting a record that points to `roomId` failed without a clear answer (the store may
      * have applied it): keep the room if the record uses it, delete it otherwise.
      */
-    settleUnknownSwap (teleconsultationId: string, versionRead: number, roomId: string): void {
-      later(0, async () => { await settle(teleconsultationId, versionRead, roomId, 0) })
+    settleUnknownSwap (teleconsultationId: string, versionRead: number, roomId: string, ctx?: Pick<RequestContext, 'log'>): void {
+      const log = ctx?.log ?? deps.log
+      later(0, async () => { await settle(teleconsultationId, versionRead, roomId, 0, log) })
     },
 
     sweep,
@@ -170,6 +180,7 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
 
     async close (): Promise<void> {
       closed = true
+      closing.abort()
       if (sweepTimer !== undefined) clearInterval(sweepTimer)
       for (const timer of timers) clearTimeout(timer)
       timers.clear()

@@ -4,8 +4,9 @@ import type { KaleyraClient } from '../kaleyra/client.js'
 import { KaleyraFormatError } from '../kaleyra/errors.js'
 import type { CreateRoomRequest, KaleyraRoom } from '../kaleyra/wire.js'
 import type { ResolvedParticipant } from '../identity/types.js'
-import { BadRequestError } from '../platform/errors.js'
+import { NoPlusUser } from '../platform/errors.js'
 import { UpstreamError } from '../upstream/errors.js'
+import type { RequestContext } from '../upstream/request-context.js'
 import type { TeleconsultationEvents } from './events.js'
 import type { RoomReaper } from './reaper.js'
 import { durationSeconds, type Schedule } from './rules.js'
@@ -19,17 +20,19 @@ export interface OpenedRoom {
 /** Prefix of the marker written in every room description, used to find rooms whose creation answer was lost. */
 export const ROOM_MARKER_PREFIX = 'tcs:'
 
-export function assertPlusUser (label: string, participants: Array<{ role: string }>): void {
-  if (!participants.some(p => p.role === 'plus')) throw new BadRequestError(`Failed ${label}: no plus user in room`)
+export function assertPlusUser (participants: Array<{ role: string }>): void {
+  if (!participants.some(p => p.role === 'plus')) throw new NoPlusUser()
 }
 
 export function buildRoomRequest (config: AppConfig, participants: ResolvedParticipant[], schedule: Schedule, marker: string): CreateRoomRequest {
   const { env, service } = config
   const recording = env.DEFAULT_RECORDING_TYPE
+  // Kaleyra enables transcription per company and refuses rooms asking for it elsewhere.
+  const transcribed = recording !== 'none' && env.OFFLINE_TRANSCRIPTION
   return {
     participants: participants.map(p => ({ user_id: p.bandyerId, is_admin: p.role === 'plus', tools: service.privileges[p.role].tools })),
     recording,
-    ...(recording !== 'none' ? { offline_transcription: true } : {}),
+    ...(transcribed ? { offline_transcription: true } : {}),
     live: env.LIVE_TELECONSULTATION,
     ...(env.UNLIMITED_TELECONSULTATION ? {} : { duration: durationSeconds(schedule) }),
     description: marker
@@ -39,35 +42,34 @@ export function buildRoomRequest (config: AppConfig, participants: ResolvedParti
 export type RoomOps = ReturnType<typeof createRoomOps>
 
 export function createRoomOps (deps: { config: AppConfig, kaleyra: KaleyraClient, reaper: RoomReaper, events?: TeleconsultationEvents }) {
-  function linksOf (room: KaleyraRoom, participants: ResolvedParticipant[]): Map<string, string> | null {
-    const links = new Map(room.links.map(l => [l.userId, l.link]))
-    return participants.every(p => links.has(p.bandyerId)) ? links : null
-  }
-
   return {
-    /** Creates the Kaleyra room. Never retried; a lost answer is handed to the reaper to clean up. */
-    async open (participants: ResolvedParticipant[], schedule: Schedule): Promise<OpenedRoom> {
+    /**
+     * Creates the Kaleyra room. Never retried; a lost answer is handed to the reaper to clean up,
+     * and a room created without a link for every participant is deleted.
+     */
+    async open (participants: ResolvedParticipant[], schedule: Schedule, ctx: RequestContext): Promise<OpenedRoom> {
       const marker = ROOM_MARKER_PREFIX + randomUUID()
       let room: KaleyraRoom
       try {
         room = await deps.kaleyra.createRoom(buildRoomRequest(deps.config, participants, schedule, marker))
       } catch (err) {
-        if (err instanceof UpstreamError && err.ambiguous) deps.reaper.reconcileLostCreation(marker)
+        if (err instanceof KaleyraFormatError && err.roomId !== undefined) {
+          deps.events?.roomCreated()
+          await deps.reaper.deleteRoom(err.roomId, undefined, ctx)
+        } else if (err instanceof UpstreamError && err.ambiguous) {
+          deps.reaper.reconcileLostCreation(marker, ctx)
+        }
         throw err
       }
       deps.events?.roomCreated()
-      const links = linksOf(room, participants)
-      if (links === null) {
-        await deps.reaper.deleteRoom(room.roomId)
-        throw new KaleyraFormatError('createRoom')
-      }
-      return { roomId: room.roomId, links }
+      ctx.log.info({ roomId: room.roomId }, 'Kaleyra room created')
+      return { roomId: room.roomId, links: new Map(room.links.map(l => [l.userId, l.link])) }
     },
 
     /** Compensation: the room will not be used (persisting failed); delete it now or in the background. */
-    async discard (roomId: string): Promise<void> {
+    async discard (roomId: string, ctx: RequestContext): Promise<void> {
       deps.events?.compensation()
-      await deps.reaper.deleteRoom(roomId)
+      await deps.reaper.deleteRoom(roomId, undefined, ctx)
     }
   }
 }

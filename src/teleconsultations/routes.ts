@@ -4,40 +4,43 @@ import {
   CreateBodySchema, CreatedSchema, errors, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, UploadsDeletedSchema,
   ViewQuerySchema, ViewSchema
 } from './schemas.js'
+import type { TeleconsultationService } from './service.js'
 
 const tags = ['Teleconsultations']
 
-export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { teleconsultations, callerContext } = fastify
-
+export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{ teleconsultations: TeleconsultationService }> = async (fastify, { teleconsultations }) => {
   fastify.post('/teleconsultation', {
+    config: { refusal: { label: 'POST /teleconsultation' } },
     schema: {
       tags,
       summary: 'Create a teleconsultation',
       description: 'Stores the teleconsultation and, when every participant is known, creates its Kaleyra room.',
       body: CreateBodySchema,
-      response: { 201: CreatedSchema, 400: errors.createBadRequest, 401: errors.credentialsRefused, 413: errors[413], 415: errors[415], 502: errors[502], 504: errors[504] }
+      response: { 201: CreatedSchema, 400: errors.createBadRequest, 401: errors.credentialsRefused, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
-    const roomId = await teleconsultations.create(request.body, callerContext(request))
+    const roomId = await teleconsultations.create(request.body, request.ctx)
     return reply.code(201).send({ roomId })
   })
 
   fastify.patch('/teleconsultation/:id', {
+    // 2.1 leaves the id out of this one message only.
+    config: { refusal: { label: 'PATCH /teleconsultation/:id', NoPlusUser: 'PATCH /teleconsultation' } },
     schema: {
       tags,
       summary: 'Update a teleconsultation',
       description: 'Changes participants and/or dates. A change affecting an existing Kaleyra room replaces the room (new links). Refused once the teleconsultation is frozen.',
       params: IdParamsSchema,
       body: UpdateBodySchema,
-      response: { 204: NoContent, 400: errors.updateBadRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.updateConflict, 413: errors[413], 415: errors[415], 502: errors[502], 504: errors[504] }
+      response: { 204: NoContent, 400: errors.updateBadRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.updateConflict, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
-    await teleconsultations.update(request.params.id, request.body, callerContext(request))
+    await teleconsultations.update(request.params.id, request.body, request.ctx)
     return reply.code(204).send()
   })
 
   fastify.post('/teleconsultation/:id/participants/data', {
+    config: { refusal: { label: 'POST /teleconsultation/:id/participants/data' } },
     schema: {
       tags,
       summary: 'Add one participant (1.x API)',
@@ -45,10 +48,10 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       deprecated: true,
       params: IdParamsSchema,
       body: ParticipantDataSchema,
-      response: { 201: NoContent, 400: errors.participantBadRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.participantConflict, 413: errors[413], 415: errors[415], 502: errors[502], 504: errors[504] }
+      response: { 201: NoContent, 400: errors.participantBadRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.participantConflict, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
-    await teleconsultations.addParticipant(request.params.id, request.body, callerContext(request))
+    await teleconsultations.addParticipant(request.params.id, request.body, request.ctx)
     return reply.code(201).send()
   })
 
@@ -63,7 +66,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       response: { 200: ViewSchema, 400: errors.viewBadRequest, 401: errors.unauthorized, 404: errors.notFound, 502: errors[502], 504: errors[504] }
     }
   }, async (request) => {
-    return await teleconsultations.view(request.params.id, callerContext(request), request.query)
+    return await teleconsultations.view(request.params.id, request.ctx, request.query)
   })
 
   fastify.delete('/teleconsultation/:id', {
@@ -72,10 +75,10 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       summary: 'Delete a teleconsultation',
       description: 'Deletes the Kaleyra room (if any), then the record. Safe to retry.',
       params: IdParamsSchema,
-      response: { 204: NoContent, 400: errors.badId, 404: errors.notFound, 502: errors[502], 504: errors[504] }
+      response: { 204: NoContent, 400: errors.badId, 404: errors.notFound, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
-    await teleconsultations.remove(request.params.id, callerContext(request))
+    await teleconsultations.remove(request.params.id, request.ctx)
     return reply.code(204).send()
   })
 
@@ -86,10 +89,10 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox = async (fastify)
       security: CALLER_ID_SECURITY,
       description: 'With TELECONSULTATION_DELETE_UPLOADS=true, deletes every file uploaded in the Kaleyra room (participants only); a partial failure still answers 200 with deleted < total. Disabled, it does nothing and answers 204.',
       params: IdParamsSchema,
-      response: { 200: UploadsDeletedSchema, 204: NoContent, 400: errors.badId, 401: errors.unauthorized, 404: errors.notFound, 502: errors[502], 504: errors[504] }
+      response: { 200: UploadsDeletedSchema, 204: NoContent, 400: errors.badId, 401: errors.unauthorized, 404: errors.notFound, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
-    const result = await teleconsultations.deleteUploads(request.params.id, callerContext(request))
+    const result = await teleconsultations.deleteUploads(request.params.id, request.ctx)
     if (result === null) return reply.code(204).send()
     return result
   })

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../platform/errors.js'
+import { BadParticipants, BadSchedule, TooManyParticipants } from '../platform/errors.js'
 import { MAX_ROOM_DURATION_SECONDS, MAX_ROOM_PARTICIPANTS, MIN_ROOM_PARTICIPANTS } from '../kaleyra/wire.js'
 import type { ParticipantInput } from '../identity/types.js'
 
@@ -39,12 +39,12 @@ function toIso (value: string): string {
 }
 
 /** The end: given, or start + duration, or (PATCH) the stored one. */
-function endDateOf (label: string, input: ScheduleInput, start: string, current: Schedule | null): string | undefined {
+function endDateOf (input: ScheduleInput, start: string, current: Schedule | null): string | undefined {
   if (input.end_date !== undefined) return input.end_date
   if (input.duration_in_seconds === undefined) return current?.endDate
   const end = new Date(Date.parse(start) + input.duration_in_seconds * 1000)
   // Past year 275760 a Date cannot exist: refuse rather than fail on it.
-  if (!Number.isFinite(end.getTime())) throw new BadRequestError(`Failed ${label}: the dates are out of range`)
+  if (!Number.isFinite(end.getTime())) throw new BadSchedule('the dates are out of range')
   return end.toISOString()
 }
 
@@ -53,21 +53,21 @@ function endDateOf (label: string, input: ScheduleInput, start: string, current:
  * end_date xor duration_in_seconds, end after start, at least 5 minutes, at most 24 h when
  * rooms carry a duration.
  */
-export function resolveSchedule (label: string, input: ScheduleInput, current: Schedule | null, unlimited: boolean): Schedule {
+export function resolveSchedule (input: ScheduleInput, current: Schedule | null, unlimited: boolean): Schedule {
   if (input.end_date !== undefined && input.duration_in_seconds !== undefined) {
-    throw new BadRequestError(`Failed ${label}: only one of end_date and duration_in_seconds can be specified`)
+    throw new BadSchedule('only one of end_date and duration_in_seconds can be specified')
   }
   const start = input.start_date ?? current?.startDate
-  if (start === undefined) throw new BadRequestError(`Failed ${label}: start_date is required`)
-  const end = endDateOf(label, input, start, current)
-  if (end === undefined) throw new BadRequestError(`Failed ${label}: one of end_date and duration_in_seconds is required`)
+  if (start === undefined) throw new BadSchedule('start_date is required')
+  const end = endDateOf(input, start, current)
+  if (end === undefined) throw new BadSchedule('one of end_date and duration_in_seconds is required')
 
   const seconds = (Date.parse(end) - Date.parse(start)) / 1000
-  if (!Number.isFinite(seconds)) throw new BadRequestError(`Failed ${label}: the dates are out of range`)
-  if (!(seconds > 0)) throw new BadRequestError(`Failed ${label}: end_date must be after start_date`)
-  if (seconds < MIN_DURATION_SECONDS) throw new BadRequestError(`Failed ${label}: the teleconsultation must last at least 5 minutes`)
+  if (!Number.isFinite(seconds)) throw new BadSchedule('the dates are out of range')
+  if (!(seconds > 0)) throw new BadSchedule('end_date must be after start_date')
+  if (seconds < MIN_DURATION_SECONDS) throw new BadSchedule('the teleconsultation must last at least 5 minutes')
   if (!unlimited && seconds > MAX_ROOM_DURATION_SECONDS) {
-    throw new BadRequestError(`Failed ${label}: the teleconsultation cannot last more than 24 hours`)
+    throw new BadSchedule('the teleconsultation cannot last more than 24 hours')
   }
   return { startDate: toIso(start), endDate: toIso(end) }
 }
@@ -76,43 +76,43 @@ export function durationSeconds (schedule: Schedule): number {
   return Math.round((Date.parse(schedule.endDate) - Date.parse(schedule.startDate)) / 1000)
 }
 
-export function normalizeParticipant (label: string, raw: RawParticipant, index: number): ParticipantInput {
+export function normalizeParticipant (raw: RawParticipant, index: number): ParticipantInput {
   const { userId, userExternalId } = raw
   if (userId !== undefined && userExternalId !== undefined && userId !== userExternalId) {
-    throw new BadRequestError(`Failed ${label}: participant ${index} has different userId and userExternalId`)
+    throw new BadParticipants(`participant ${index} has different userId and userExternalId`)
   }
   const id = userId ?? userExternalId
-  if (id === undefined) throw new BadRequestError(`Failed ${label}: participant ${index} needs a userId`)
+  if (id === undefined) throw new BadParticipants(`participant ${index} needs a userId`)
   const groups = raw.groups ?? (raw.group !== undefined ? [raw.group] : undefined)
   return { userId: id, groups, fullName: raw.fullName, language: raw.language }
 }
 
-export function assertUniqueIds (label: string, participants: Array<{ userId: string }>): void {
+export function assertUniqueIds (participants: Array<{ userId: string }>): void {
   const seen = new Set<string>()
   for (const p of participants) {
-    if (seen.has(p.userId)) throw new BadRequestError(`Failed ${label}: participant ${p.userId} is listed more than once`)
+    if (seen.has(p.userId)) throw new BadParticipants(`participant ${p.userId} is listed more than once`)
     seen.add(p.userId)
   }
 }
 
-export function assertParticipantCount (label: string, number: number, known: number): void {
-  if (number < MIN_ROOM_PARTICIPANTS) throw new BadRequestError(`Failed ${label}: a teleconsultation needs at least ${MIN_ROOM_PARTICIPANTS} participants`)
-  if (number > MAX_ROOM_PARTICIPANTS) throw new BadRequestError(`Failed ${label}: a teleconsultation can have at most ${MAX_ROOM_PARTICIPANTS} participants`)
-  if (known > number) throw new BadRequestError(`Failed ${label}: more participants than the expected number (${known} > ${number})`)
+export function assertParticipantCount (number: number, known: number): void {
+  if (number < MIN_ROOM_PARTICIPANTS) throw new BadParticipants(`a teleconsultation needs at least ${MIN_ROOM_PARTICIPANTS} participants`)
+  if (number > MAX_ROOM_PARTICIPANTS) throw new TooManyParticipants(`a teleconsultation can have at most ${MAX_ROOM_PARTICIPANTS} participants`)
+  if (known > number) throw new TooManyParticipants(`more participants than the expected number (${known} > ${number})`)
 }
 
-export function normalizeParticipants (label: string, raw: RawParticipants, acceptsIdList: boolean): NormalizedParticipants {
+export function normalizeParticipants (raw: RawParticipants, acceptsIdList: boolean): NormalizedParticipants {
   let result: NormalizedParticipants
   if (Array.isArray(raw)) {
     if (!acceptsIdList) {
-      throw new BadRequestError(`Failed ${label}: participants as a list of ids need an identity provider (AUTH_SERVICE); send { number, data: [{ userId, groups, fullName }] }`)
+      throw new BadParticipants('participants as a list of ids need an identity provider (AUTH_SERVICE); send { number, data: [{ userId, groups, fullName }] }')
     }
     result = { number: raw.length, data: raw.map(userId => ({ userId })), idList: true }
   } else {
-    result = { number: raw.number, data: raw.data.map((p, i) => normalizeParticipant(label, p, i)), idList: false }
+    result = { number: raw.number, data: raw.data.map((p, i) => normalizeParticipant(p, i)), idList: false }
   }
-  assertParticipantCount(label, result.number, result.data.length)
-  assertUniqueIds(label, result.data)
+  assertParticipantCount(result.number, result.data.length)
+  assertUniqueIds(result.data)
   return result
 }
 

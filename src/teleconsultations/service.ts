@@ -1,11 +1,11 @@
-import type { FastifyBaseLogger } from 'fastify'
 import type { AppConfig } from '../config/index.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
-import type { CallerContext, IdentityProvider } from '../identity/types.js'
+import type { IdentityProvider } from '../identity/types.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
-import { BadRequestError, ConflictError } from '../platform/errors.js'
+import { ConcurrentUpdate, Frozen, TooManyParticipants } from '../platform/errors.js'
 import { StoreConflictError, StoreNotFoundError } from '../store/errors.js'
 import { isUpstreamError } from '../upstream/errors.js'
+import type { RequestContext } from '../upstream/request-context.js'
 import type { StoredParticipant, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore } from '../store/types.js'
 import { notFound } from './access.js'
 import type { TeleconsultationEvents } from './events.js'
@@ -36,7 +36,6 @@ export interface TeleconsultationServiceDeps {
   users: KaleyraUsers
   identity: IdentityProvider
   reaper: RoomReaper
-  log: FastifyBaseLogger
   now?: () => number
   events?: TeleconsultationEvents
 }
@@ -45,62 +44,55 @@ const CONFLICT_RETRIES = 3
 
 export type TeleconsultationService = ReturnType<typeof createTeleconsultationService>
 
-/**
- * The teleconsultation lifecycle. Order of every multi-step change, so that no Kaleyra room is
- * orphaned and no record points to a deleted room:
- *   resolve participants → create the new room → persist (conditional on the version read)
- *   → delete the old room (persisted as pending first; the reaper retries it on failure).
- * If persisting fails, the new room is deleted (compensation); if the store cannot tell whether
- * it persisted, the reaper decides from the record later. Changes to one teleconsultation
- * are serialized in this process; across processes the version check makes the loser retry.
- */
+/** The teleconsultation lifecycle; the order and compensation of each change are in docs/design.md. */
 export function createTeleconsultationService (deps: TeleconsultationServiceDeps) {
-  const { config, store, reaper, log } = deps
+  const { config, store, reaper } = deps
   const env = config.env
   const now = deps.now ?? Date.now
   const withLock = createKeyedMutex()
   const participants = createParticipantOps(deps)
   const rooms = createRoomOps(deps)
 
-  async function getOrThrow (id: string): Promise<TeleconsultationRecord> {
-    const record = await store.get(id)
+  async function getOrThrow (id: string, ctx: RequestContext): Promise<TeleconsultationRecord> {
+    const record = await store.get(id, ctx)
     if (record === null) throw notFound(id)
     return record
   }
 
-  function assertNotFrozen (label: string, record: TeleconsultationRecord): void {
-    if (isFrozen(record, now(), env.IMMUTABLE_PERIOD_MS)) {
-      throw new ConflictError(`Failed ${label}: teleconsultation can no longer be modified`)
-    }
+  function assertNotFrozen (record: TeleconsultationRecord): void {
+    if (isFrozen(record, now(), env.IMMUTABLE_PERIOD_MS)) throw new Frozen()
   }
 
   /** Creates users (and the room when everyone is known); returns what to store. */
-  async function materialize (plusLabel: string, prepared: PreparedParticipant[], complete: boolean, schedule: Schedule, ctx: CallerContext) {
-    if (complete) assertPlusUser(plusLabel, prepared)
+  async function materialize (prepared: PreparedParticipant[], complete: boolean, schedule: Schedule, ctx: RequestContext) {
+    if (complete) assertPlusUser(prepared)
     const resolved = await participants.ensureUsers(prepared, ctx)
-    const room: OpenedRoom | null = complete ? await rooms.open(resolved, schedule) : null
+    const room: OpenedRoom | null = complete ? await rooms.open(resolved, schedule, ctx) : null
     return { room, stored: toStored(resolved, room) }
   }
 
-  /** Persists a change that may swap rooms; compensates and cleans up as documented above. */
-  async function persistSwap (record: TeleconsultationRecord, changes: Omit<TeleconsultationData, 'pendingRoomDeletions'>, newRoom: OpenedRoom | null, ctx: CallerContext): Promise<void> {
+  /** Persists a change that may swap rooms: conditional write, then compensation or the old room's deletion. */
+  async function persistSwap (record: TeleconsultationRecord, changes: Omit<TeleconsultationData, 'pendingRoomDeletions'>, newRoom: OpenedRoom | null, ctx: RequestContext): Promise<void> {
     const oldRoom = record.bandyerRoomId !== null && record.bandyerRoomId !== changes.bandyerRoomId ? record.bandyerRoomId : null
     const pendingRoomDeletions = oldRoom !== null ? [...record.pendingRoomDeletions, oldRoom] : record.pendingRoomDeletions
     try {
-      await store.update(record.id, record.version, { ...changes, pendingRoomDeletions }, { callerId: ctx.callerId })
+      await store.update(record.id, record.version, { ...changes, pendingRoomDeletions }, ctx)
     } catch (err) {
       if (newRoom !== null) {
-        if (isUpstreamError(err) && err.ambiguous) reaper.settleUnknownSwap(record.id, record.version, newRoom.roomId)
-        else await rooms.discard(newRoom.roomId)
+        if (isUpstreamError(err) && err.ambiguous) reaper.settleUnknownSwap(record.id, record.version, newRoom.roomId, ctx)
+        else await rooms.discard(newRoom.roomId, ctx)
       }
       throw err
     }
-    if (oldRoom !== null && newRoom !== null) deps.events?.roomReplaced()
-    if (oldRoom !== null) await reaper.deleteRoom(oldRoom, record.id, { callerId: ctx.callerId })
+    if (oldRoom !== null && newRoom !== null) {
+      deps.events?.roomReplaced()
+      ctx.log.info({ teleconsultationId: record.id, roomId: newRoom.roomId, replacedRoomId: oldRoom }, 'Kaleyra room replaced')
+    }
+    if (oldRoom !== null) await reaper.deleteRoom(oldRoom, record.id, ctx)
   }
 
   /** Runs a change under the per-id lock, retrying when another replica updated the record meanwhile. */
-  async function serialized (id: string, label: string, change: () => Promise<void>): Promise<void> {
+  async function serialized (id: string, ctx: RequestContext, change: () => Promise<void>): Promise<void> {
     await withLock(id, async () => {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -109,8 +101,8 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
           // Deleted by another replica between our read and our write.
           if (err instanceof StoreNotFoundError) throw notFound(id)
           if (!(err instanceof StoreConflictError)) throw err
-          if (attempt >= CONFLICT_RETRIES) throw new ConflictError(`Failed ${label}: the teleconsultation was modified concurrently, retry`)
-          log.info({ teleconsultationId: id, attempt }, 'concurrent update detected, retrying')
+          if (attempt >= CONFLICT_RETRIES) throw new ConcurrentUpdate()
+          ctx.log.info({ teleconsultationId: id, attempt }, 'concurrent update detected, retrying')
         }
       }
     })
@@ -121,13 +113,12 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
   }
 
   return {
-    async create (input: CreateTeleconsultationInput, ctx: CallerContext): Promise<string> {
-      const label = 'POST /teleconsultation'
-      const schedule = resolveSchedule(label, input, null, env.UNLIMITED_TELECONSULTATION)
-      const normalized = normalizeParticipants(label, input.participants, deps.identity.acceptsIdList)
-      const prepared = await participants.prepare(label, normalized.data, ctx)
+    async create (input: CreateTeleconsultationInput, ctx: RequestContext): Promise<string> {
+      const schedule = resolveSchedule(input, null, env.UNLIMITED_TELECONSULTATION)
+      const normalized = normalizeParticipants(input.participants, deps.identity.acceptsIdList)
+      const prepared = await participants.prepare(normalized.data, ctx)
       const complete = prepared.length === normalized.number
-      const { room, stored } = await materialize(label, prepared, complete, schedule, ctx)
+      const { room, stored } = await materialize(prepared, complete, schedule, ctx)
       const data: TeleconsultationData = {
         bandyerRoomId: room?.roomId ?? null,
         participantsNumber: normalized.number,
@@ -138,26 +129,25 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
         pendingRoomDeletions: []
       }
       try {
-        const record = await store.insert(data, { callerId: ctx.callerId })
+        const record = await store.insert(data, ctx)
         deps.events?.created()
         return record.id
       } catch (err) {
-        if (room !== null) await rooms.discard(room.roomId)
+        if (room !== null) await rooms.discard(room.roomId, ctx)
         throw err
       }
     },
 
-    async update (id: string, input: UpdateTeleconsultationInput, ctx: CallerContext): Promise<void> {
-      const label = `PATCH /teleconsultation/${id}`
-      await serialized(id, label, async () => {
-        const record = await getOrThrow(id)
-        assertNotFrozen(label, record)
+    async update (id: string, input: UpdateTeleconsultationInput, ctx: RequestContext): Promise<void> {
+      await serialized(id, ctx, async () => {
+        const record = await getOrThrow(id, ctx)
+        assertNotFrozen(record)
         const current = { startDate: record.startDate, endDate: record.endDate }
-        const schedule = resolveSchedule(label, input, current, env.UNLIMITED_TELECONSULTATION)
+        const schedule = resolveSchedule(input, current, env.UNLIMITED_TELECONSULTATION)
         const next = input.participants !== undefined
-          ? normalizeParticipants(label, input.participants, deps.identity.acceptsIdList)
+          ? normalizeParticipants(input.participants, deps.identity.acceptsIdList)
           : { number: record.participantsNumber, data: record.participants.map(storedToInput) }
-        const prepared = await participants.prepare(label, next.data, ctx)
+        const prepared = await participants.prepare(next.data, ctx)
 
         const storedInputs = record.participants.map(storedToInput)
         const scheduleChanged = schedule.startDate !== record.startDate || schedule.endDate !== record.endDate
@@ -171,10 +161,10 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
           const links = new Map(record.participants.map(p => [p.userId, p.accessLinkURL]))
           const resolved = await participants.ensureUsers(prepared, ctx)
           const stored = toStored(resolved, null).map(p => ({ ...p, accessLinkURL: links.get(p.userId) ?? null }))
-          await store.update(id, record.version, { participants: stored }, { callerId: ctx.callerId })
+          await store.update(id, record.version, { participants: stored }, ctx)
           return
         }
-        const { room, stored } = await materialize('PATCH /teleconsultation', prepared, complete, schedule, ctx)
+        const { room, stored } = await materialize(prepared, complete, schedule, ctx)
         await persistSwap(record, {
           bandyerRoomId: room?.roomId ?? null,
           participantsNumber: next.number,
@@ -187,21 +177,20 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
     },
 
     /** Legacy 1.x route: adds one participant; completing the list creates the room. */
-    async addParticipant (id: string, raw: RawParticipant, ctx: CallerContext): Promise<void> {
-      const label = `POST /teleconsultation/${id}/participants/data`
-      await serialized(id, label, async () => {
-        const record = await getOrThrow(id)
-        assertNotFrozen(label, record)
-        const added = normalizeParticipant(label, raw, record.participants.length)
+    async addParticipant (id: string, raw: RawParticipant, ctx: RequestContext): Promise<void> {
+      await serialized(id, ctx, async () => {
+        const record = await getOrThrow(id, ctx)
+        assertNotFrozen(record)
+        const added = normalizeParticipant(raw, record.participants.length)
         if (record.participants.length >= record.participantsNumber) {
-          throw new BadRequestError(`Failed ${label}: the teleconsultation already has all its ${record.participantsNumber} participants`)
+          throw new TooManyParticipants(`the teleconsultation already has all its ${record.participantsNumber} participants`)
         }
         const all = [...record.participants.map(storedToInput), added]
-        assertUniqueIds(label, all)
+        assertUniqueIds(all)
         const complete = all.length === record.participantsNumber
-        const prepared = await participants.prepare(label, complete ? all : [added], ctx)
+        const prepared = await participants.prepare(complete ? all : [added], ctx)
         const schedule = { startDate: record.startDate, endDate: record.endDate }
-        const { room, stored } = await materialize(label, prepared, complete, schedule, ctx)
+        const { room, stored } = await materialize(prepared, complete, schedule, ctx)
         const participantsAfter: StoredParticipant[] = complete ? stored : [...record.participants, ...stored]
         await persistSwap(record, {
           bandyerRoomId: room?.roomId ?? record.bandyerRoomId,
@@ -215,13 +204,17 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
     },
 
     /** Deletes the Kaleyra room first (retry-safe: a missing room counts as deleted), then the record. */
-    async remove (id: string, ctx: CallerContext): Promise<void> {
+    async remove (id: string, ctx: RequestContext): Promise<void> {
       await withLock(id, async () => {
-        const record = await getOrThrow(id)
-        if (record.bandyerRoomId !== null && await deps.kaleyra.deleteRoom(record.bandyerRoomId) === 'deleted') deps.events?.roomDeleted()
-        const removed = await store.remove(id, { callerId: ctx.callerId })
+        const record = await getOrThrow(id, ctx)
+        const roomId = record.bandyerRoomId
+        if (roomId !== null && await deps.kaleyra.deleteRoom(roomId) === 'deleted') {
+          deps.events?.roomDeleted()
+          ctx.log.info({ teleconsultationId: id, roomId }, 'Kaleyra room deleted')
+        }
+        const removed = await store.remove(id, ctx)
         if (!removed) throw notFound(id)
-        await Promise.all(record.pendingRoomDeletions.map(async roomId => { await reaper.deleteRoom(roomId) }))
+        await Promise.all(record.pendingRoomDeletions.map(async pending => { await reaper.deleteRoom(pending, undefined, ctx) }))
       })
     },
 

@@ -1,10 +1,9 @@
-import type { FastifyBaseLogger } from 'fastify'
 import type { AppConfig } from '../config/index.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import { decorateLink, type KaleyraRoom } from '../kaleyra/wire.js'
-import type { CallerContext } from '../identity/types.js'
 import type { TeleconsultationStore } from '../store/types.js'
 import { createTtlCache } from '../platform/ttl-cache.js'
+import type { RequestContext } from '../upstream/request-context.js'
 import { loadForParticipant } from './access.js'
 import { ROOM_MARKER_PREFIX } from './rooms.js'
 import { isFrozen } from './rules.js'
@@ -36,12 +35,11 @@ function toDetails (room: KaleyraRoom): RoomDetails {
   return details
 }
 
-/** GET /teleconsultation/:id — what a participant needs to join, and nothing before it is time. */
+/** What a participant needs to join, and nothing before it is time. */
 export function createTeleconsultationView (deps: {
   config: AppConfig
   kaleyra: KaleyraClient
   store: TeleconsultationStore
-  log: FastifyBaseLogger
   now: () => number
 }) {
   const { env, service } = deps.config
@@ -50,7 +48,7 @@ export function createTeleconsultationView (deps: {
   // of seconds share one Kaleyra read.
   const rooms = createTtlCache<RoomDetails | null>({ ttlMs: DETAILS_TTL_MS, maxEntries: 1_000, now: deps.now })
 
-  async function details (roomId: string): Promise<RoomDetails | undefined> {
+  async function details (roomId: string, ctx: RequestContext): Promise<RoomDetails | undefined> {
     // Best effort: the link must not depend on Kaleyra answering a details call; a failure
     // leaves `details` out and is logged.
     try {
@@ -60,12 +58,12 @@ export function createTeleconsultationView (deps: {
       })
       return room ?? undefined
     } catch (err) {
-      deps.log.warn({ err, roomId }, 'room details unavailable')
+      ctx.log.warn({ err, roomId }, 'room details unavailable')
       return undefined
     }
   }
 
-  return async function view (id: string, ctx: CallerContext, opts: ViewOptions): Promise<TeleconsultationView> {
+  return async function view (id: string, ctx: RequestContext, opts: ViewOptions): Promise<TeleconsultationView> {
     const { record, me } = await loadForParticipant(deps.store, id, ctx)
 
     let accessLinkURL: string | null = null
@@ -81,7 +79,7 @@ export function createTeleconsultationView (deps: {
       participantsBandyerCall: record.participants.map(p => ({ bandyerUserId: p.userBandyerId, fullName: p.fullName }))
     }
     if (record.bandyerRoomId !== null) {
-      const roomDetails = await details(record.bandyerRoomId)
+      const roomDetails = await details(record.bandyerRoomId, ctx)
       if (roomDetails !== undefined) view.details = roomDetails
     }
     return view

@@ -1,24 +1,21 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { CALLER_ID_SECURITY } from '../platform/openapi.js'
 import { errors, TranscriptionParamsSchema, TranscriptionSchema } from './schemas.js'
-import { createTranscriptionService } from './service.js'
+import type { TranscriptionService } from './service.js'
 
-export const transcriptionRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { callerContext } = fastify
-  const transcriptions = createTranscriptionService({ config: fastify.config, kaleyra: fastify.kaleyra, store: fastify.stores.teleconsultations })
-
+export const transcriptionRoutes: FastifyPluginAsyncTypebox<{ transcriptions: TranscriptionService }> = async (fastify, { transcriptions }) => {
   fastify.get('/transcription/:roomId/:sessionId', {
     schema: {
       tags: ['Transcriptions'],
       summary: 'Get the transcription of a call session',
       security: CALLER_ID_SECURITY,
-      description: 'Needs DEFAULT_RECORDING_TYPE manual or automatic (rooms are then recorded with offline transcription). Participants only; the session must belong to the teleconsultation\'s Kaleyra room. Transcriptions larger than TRANSCRIPTION_MAX_FILE_SIZE are refused with 413.',
+      description: 'Needs DEFAULT_RECORDING_TYPE manual or automatic and OFFLINE_TRANSCRIPTION true (rooms are then recorded with offline transcription). Participants only; the session must belong to the teleconsultation\'s Kaleyra room. Transcriptions larger than TRANSCRIPTION_MAX_FILE_SIZE are refused with 413.',
       params: TranscriptionParamsSchema,
-      response: { 200: TranscriptionSchema, 400: errors.badRequest, 401: errors.unauthorized, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 502: errors[502], 504: errors[504] }
+      response: { 200: TranscriptionSchema, 400: errors.badRequest, 401: errors.unauthorized, 404: errors.notFound, 409: errors.conflict, 413: errors.tooLarge, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     const { roomId, sessionId } = request.params
-    const transcription = await transcriptions.open(roomId, sessionId, callerContext(request))
+    const transcription = await transcriptions.open(roomId, sessionId, request.ctx)
     return reply.type('application/json; charset=utf-8').header('content-length', transcription.length).send(transcription.body)
   })
 }

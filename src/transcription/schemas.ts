@@ -18,7 +18,8 @@ export const errors = {
   badRequest: errorResponse('Invalid path parameters', validationErrorExample('params.sessionId must match pattern "^[a-zA-Z0-9._-]{1,128}$"')),
   unauthorized: errorResponse('The caller is not a participant', 'Unauthorized user'),
   notFound: errorResponse('No such teleconsultation or session, or the transcription is not ready yet', 'Transcription not available yet'),
-  conflict: errorResponse('Recording is disabled (DEFAULT_RECORDING_TYPE=none)', 'Transcription not available: recording is disabled'),
+  conflict: errorResponse('Recording or transcription is disabled (DEFAULT_RECORDING_TYPE=none, OFFLINE_TRANSCRIPTION=false)',
+    'Transcription not available: recording is disabled', 'Transcription not available: transcription is disabled'),
   tooLarge: errorResponse('The transcription is larger than TRANSCRIPTION_MAX_FILE_SIZE', 'Transcription too large: more than TRANSCRIPTION_MAX_FILE_SIZE (50MB)'),
   ...upstreamErrors
 }

@@ -1,12 +1,12 @@
 import type { Readable } from 'node:stream'
 import type { AppConfig } from '../config/index.js'
 import { parseByteSize } from '../config/byte-size.js'
-import type { CallerContext } from '../identity/types.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import { ConflictError, NotFoundError, PayloadTooLargeError } from '../platform/errors.js'
 import type { TeleconsultationStore } from '../store/types.js'
 import { loadForParticipant } from '../teleconsultations/access.js'
 import { UpstreamError } from '../upstream/errors.js'
+import type { RequestContext } from '../upstream/request-context.js'
 
 /** What the route sends: a stream of announced length, or a document read whole (within the cap). */
 export interface TranscriptionPayload {
@@ -44,10 +44,11 @@ export function createTranscriptionService (deps: { config: AppConfig, kaleyra: 
   }
 
   return {
-    /** GET /transcription/:roomId/:sessionId — participants only, sessions of the teleconsultation's room only. */
-    async open (id: string, sessionId: string, ctx: CallerContext): Promise<TranscriptionPayload> {
+    /** Participants only, sessions of the teleconsultation's room only. */
+    async open (id: string, sessionId: string, ctx: RequestContext): Promise<TranscriptionPayload> {
       const { record } = await loadForParticipant(deps.store, id, ctx)
       if (env.DEFAULT_RECORDING_TYPE === 'none') throw new ConflictError('Transcription not available: recording is disabled')
+      if (!env.OFFLINE_TRANSCRIPTION) throw new ConflictError('Transcription not available: transcription is disabled')
       const foreign = (): Error => new NotFoundError(`Session ${sessionId} not found in teleconsultation ${id}`)
       if (record.bandyerRoomId === null) throw foreign()
       const sessions = await deps.kaleyra.listSessions(record.bandyerRoomId)

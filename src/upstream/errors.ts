@@ -17,8 +17,12 @@ export class UpstreamError extends Error {
   readonly upstreamStatus: number | undefined
   /** True when the request may have been applied upstream although we got no usable answer. */
   readonly ambiguous: boolean
+  /** A 429 (or 503) said when to try again (its Retry-After, in seconds). */
+  readonly retryAfterSeconds: number | undefined
 
-  constructor (opts: { target: UpstreamTarget, operation: string, failure: UpstreamFailure, upstreamStatus?: number, ambiguous?: boolean, code?: string }) {
+  constructor (opts: {
+    target: UpstreamTarget, operation: string, failure: UpstreamFailure, upstreamStatus?: number, ambiguous?: boolean, code?: string, retryAfterSeconds?: number
+  }) {
     const detail = opts.upstreamStatus !== undefined ? ` (status ${opts.upstreamStatus})` : opts.code !== undefined ? ` (${opts.code})` : ''
     super(`${opts.target} ${opts.operation} failed: ${opts.failure}${detail}`)
     this.name = 'UpstreamError'
@@ -27,6 +31,7 @@ export class UpstreamError extends Error {
     this.failure = opts.failure
     this.upstreamStatus = opts.upstreamStatus
     this.ambiguous = opts.ambiguous ?? false
+    this.retryAfterSeconds = opts.retryAfterSeconds
   }
 }
 

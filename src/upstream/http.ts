@@ -26,7 +26,10 @@ export interface HttpUpstreamOptions {
   timeoutMs: number
   /** Tests inject an undici MockAgent or a dispatcher of their own; by default a private keep-alive Agent. */
   dispatcher?: Dispatcher
+  /** Headers of every request to the base origin (credentials): never sent to another origin. */
   defaultHeaders?: Record<string, string>
+  /** user-agent of every request (default: undici's). */
+  userAgent?: string
   /** Extra attempts for retryable calls (default 2). */
   retries?: number
   /** First backoff delay; it doubles on every attempt and carries ±50% jitter (default 100 ms). */
@@ -38,11 +41,19 @@ export interface UpstreamRequest {
   operation: string
   method: Dispatcher.HttpMethod
   path: string
+  /**
+   * An absolute URL (a link an upstream answered) called instead of the base URL + path + query
+   * (which are then ignored). The default headers go with it only when it is on the base origin.
+   */
+  url?: string
   query?: Record<string, string | number | boolean | undefined>
   json?: unknown
   body?: Dispatcher.DispatchOptions['body']
   headers?: Record<string, string | undefined>
-  /** Retry on network errors, 429 and 5xx. Defaults to true for GET, HEAD and DELETE only. */
+  /**
+   * Retry on network errors, 429 and 5xx (after their Retry-After when it fits in the deadline).
+   * Defaults to true for GET, HEAD and DELETE only.
+   */
   retry?: boolean
   timeoutMs?: number
 }
@@ -76,6 +87,17 @@ function statusClass (status: number): StatusClass {
   return '5xx'
 }
 
+/** A Retry-After header (delta-seconds or an HTTP date) in milliseconds from now; null when absent or unreadable. */
+export function retryAfterMs (value: string | string[] | undefined, now = Date.now()): number | null {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim()
+  if (text === undefined || text === '') return null
+  if (/^\d{1,9}$/.test(text)) return Number(text) * 1000
+  // Every HTTP-date form starts with the day name (`Sun, 06 Nov 1994 08:49:37 GMT`).
+  if (!/^[A-Za-z]{3}/.test(text)) return null
+  const date = Date.parse(text)
+  return Number.isNaN(date) ? null : Math.max(0, date - now)
+}
+
 function errorCode (err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code
   return undefined
@@ -89,6 +111,7 @@ export class HttpUpstream {
   readonly #ownsDispatcher: boolean
   readonly #timeoutMs: number
   readonly #defaultHeaders: Record<string, string>
+  readonly #userAgent: string | undefined
   readonly #retries: number
   readonly #retryDelayMs: number
   readonly #observer: UpstreamObserver | undefined
@@ -102,6 +125,7 @@ export class HttpUpstream {
     this.#dispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 })
     this.#timeoutMs = opts.timeoutMs
     this.#defaultHeaders = opts.defaultHeaders ?? {}
+    this.#userAgent = opts.userAgent
     this.#retries = opts.retries ?? 2
     this.#retryDelayMs = opts.retryDelayMs ?? 100
     this.#observer = opts.observer
@@ -119,13 +143,18 @@ export class HttpUpstream {
   async request (req: UpstreamRequest): Promise<UpstreamResponse> {
     const retryable = req.retry ?? (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE')
     const attempts = retryable ? this.#retries + 1 : 1
+    const deadline = Date.now() + (req.timeoutMs ?? this.#timeoutMs)
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= attempts
       try {
         const res = await this.#once(req, attempt)
         if (!last && RETRYABLE_STATUS.has(res.statusCode)) {
+          const asked = retryAfterMs(res.headers['retry-after'])
+          // A wait the upstream asked for is honoured within the call's deadline, never past it:
+          // then the caller gets this answer.
+          if (asked !== null && Date.now() + asked >= deadline) return res
           await res.body.dump()
-          await this.#backoff(attempt)
+          await (asked !== null ? sleep(asked) : this.#backoff(attempt))
           continue
         }
         return res
@@ -172,7 +201,10 @@ export class HttpUpstream {
 
   async #once (req: UpstreamRequest, attempt: number): Promise<UpstreamResponse> {
     const timeoutMs = req.timeoutMs ?? this.#timeoutMs
-    const headers: Record<string, string> = { ...this.#defaultHeaders }
+    const address = req.url ?? this.url(req.path, req.query)
+    // Credentials stay on the origin they belong to: a link to another host gets none of them.
+    const headers: Record<string, string> = new URL(address).origin === this.#origin ? { ...this.#defaultHeaders } : {}
+    if (this.#userAgent !== undefined) headers['user-agent'] = this.#userAgent
     for (const [key, value] of Object.entries(req.headers ?? {})) if (value !== undefined) headers[key] = value
     let body = req.body
     if (req.json !== undefined) {
@@ -208,7 +240,7 @@ export class HttpUpstream {
       })
     }
     try {
-      const res = await request(this.url(req.path, req.query), {
+      const res = await request(address, {
         method: req.method,
         headers,
         body,

@@ -39,18 +39,18 @@ t.test('status: before skips the handler, after runs it', async t => {
   const h = await startHarness()
   t.teardown(() => h.close())
   h.emu.faults.add({ method: 'POST', path: '/v2/users', kind: 'status', status: 503, times: 1 })
-  const before = await attempt(h, 'POST', '/v2/users', { user_id: 'a', role: 'plus' })
+  const before = await attempt(h, 'POST', '/v2/users', { id: 'a', role: 'plus' })
   t.equal(before.status, 503)
   t.same(before.json, INJECTED)
   t.same(userIds(h), [], 'phase before: nothing created')
-  t.equal((await attempt(h, 'POST', '/v2/users', { user_id: 'a', role: 'plus' })).status, 201, 'times: 1 applied once')
+  t.equal((await attempt(h, 'POST', '/v2/users', { id: 'a', role: 'plus' })).status, 201, 'times: 1 applied once')
 
   h.emu.faults.add({ method: 'POST', path: '/v2/users', kind: 'status', phase: 'after', times: 1 })
-  const after = await attempt(h, 'POST', '/v2/users', { user_id: 'b', role: 'plus' })
+  const after = await attempt(h, 'POST', '/v2/users', { id: 'b', role: 'plus' })
   t.equal(after.status, 500, 'default status is 500')
   t.same(after.json, INJECTED)
   t.same(userIds(h), ['a', 'b'], 'phase after: the user was created anyway')
-  t.equal((await attempt(h, 'POST', '/v2/users', { user_id: 'b', role: 'plus' })).status, 409, 'a retry sees the duplicate')
+  t.equal((await attempt(h, 'POST', '/v2/users', { id: 'b', role: 'plus' })).status, 409, 'a retry sees the duplicate')
 
   t.match(h.emu.requests().map(r => r.status), [503, 201, 500, 409])
 })
@@ -93,7 +93,7 @@ t.test('hang: no answer until the client gives up', async t => {
   t.teardown(() => h.close())
   h.emu.faults.add({ path: '/v2/users', kind: 'hang', times: 1 })
   const started = Date.now()
-  const before = await attempt(h, 'POST', '/v2/users', { user_id: 'a', role: 'plus' }, 300)
+  const before = await attempt(h, 'POST', '/v2/users', { id: 'a', role: 'plus' }, 300)
   t.equal(before.code, 'TIMEOUT')
   t.ok(Date.now() - started >= 250, 'the client waited for its own timeout')
   t.same(userIds(h), [], 'phase before: nothing created')
@@ -101,7 +101,7 @@ t.test('hang: no answer until the client gives up', async t => {
   h.emu.faults.add({ path: '/v2/users', kind: 'hang', phase: 'after', times: 1 })
   // The client gives up only once the call was processed, however long that takes.
   const giveUp = new AbortController()
-  const after = attempt(h, 'POST', '/v2/users', { user_id: 'b', role: 'plus' }, giveUp.signal)
+  const after = attempt(h, 'POST', '/v2/users', { id: 'b', role: 'plus' }, giveUp.signal)
   await waitFor('the call to be processed', () => userIds(h).includes('b'))
   await new Promise(resolve => setTimeout(resolve, 300))
   giveUp.abort()
@@ -115,14 +115,14 @@ t.test('latency: before delays handling, after delays the answer', async t => {
   t.teardown(() => h.close())
   h.emu.faults.add({ method: 'POST', path: '/v2/users', kind: 'latency', ms: 400, times: 2 })
   let started = Date.now()
-  const slow = await attempt(h, 'POST', '/v2/users', { user_id: 'a', role: 'plus' })
+  const slow = await attempt(h, 'POST', '/v2/users', { id: 'a', role: 'plus' })
   t.equal(slow.status, 201)
   t.ok(Date.now() - started >= 350, 'answered after the delay')
 
   // A client that gives up early still causes the side effect later. It gives up as soon as the
   // emulator has its call: by timer order, always before the 400 ms delay is over.
   const giveUp = new AbortController()
-  const gaveUp = attempt(h, 'POST', '/v2/users', { user_id: 'late', role: 'basic' }, giveUp.signal)
+  const gaveUp = attempt(h, 'POST', '/v2/users', { id: 'late', role: 'basic' }, giveUp.signal)
   await received(h, 2)
   t.notOk(userIds(h).includes('late'), 'not created yet when the client gives up')
   giveUp.abort()
@@ -133,7 +133,7 @@ t.test('latency: before delays handling, after delays the answer', async t => {
   h.emu.faults.add({ method: 'POST', kind: 'latency', ms: 500, phase: 'after', times: 1 })
   started = Date.now()
   let answered = false
-  const pending = attempt(h, 'POST', '/v2/users', { user_id: 'c', role: 'basic' }).finally(() => { answered = true })
+  const pending = attempt(h, 'POST', '/v2/users', { id: 'c', role: 'basic' }).finally(() => { answered = true })
   // Seen processed by a poll that comes, by timer order, before the 500 ms delay is over.
   await waitFor('the call to be processed', () => userIds(h).includes('c'))
   t.notOk(answered, 'phase after: processed before the delay')
@@ -182,8 +182,8 @@ t.test('matching: method, prefix, RegExp, order, times', async t => {
 t.test('close() ends hanging, delayed and streaming requests', async t => {
   const emu = await startKaleyraEmulator({ apiKey: API_KEY })
   const headers = { apikey: API_KEY, 'content-type': 'application/json' }
-  await (await request(`${emu.url}/v2/users`, { method: 'POST', headers, body: '{"user_id":"doc","role":"plus"}' })).body.dump()
-  await (await request(`${emu.url}/v2/users`, { method: 'POST', headers, body: '{"user_id":"pat","role":"basic"}' })).body.dump()
+  await (await request(`${emu.url}/v2/users`, { method: 'POST', headers, body: '{"id":"doc","role":"plus"}' })).body.dump()
+  await (await request(`${emu.url}/v2/users`, { method: 'POST', headers, body: '{"id":"pat","role":"basic"}' })).body.dump()
   const room = await request(`${emu.url}/v2/rooms`, {
     method: 'POST', headers, body: JSON.stringify({ participants: [{ user_id: 'doc', is_admin: true }, { user_id: 'pat', is_admin: false }], recording: 'none' })
   })

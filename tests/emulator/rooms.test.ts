@@ -4,7 +4,7 @@ import { createRoom, startHarness, type Harness } from './fixtures/harness.js'
 
 async function users (h: Harness, list: Array<[string, 'basic' | 'plus']>): Promise<void> {
   for (const [userId, role] of list) {
-    const res = await h.call('POST', '/v2/users', { body: { user_id: userId, role } })
+    const res = await h.call('POST', '/v2/users', { body: { id: userId, role } })
     if (res.status !== 201) throw new Error(res.text)
   }
 }

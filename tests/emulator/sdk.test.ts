@@ -9,7 +9,7 @@ function decode (part: string): Record<string, unknown> {
 t.test('POST /v2/sdk/credentials', async t => {
   const h = await startHarness()
   t.teardown(() => h.close())
-  await h.call('POST', '/v2/users', { body: { user_id: 'doc', role: 'plus' } })
+  await h.call('POST', '/v2/users', { body: { id: 'doc', role: 'plus' } })
 
   const before = Math.floor(Date.now() / 1000)
   const res = await h.obj('POST', '/v2/sdk/credentials', { body: { user_id: 'doc', expires_in: 3600 } })

@@ -21,8 +21,12 @@ t.test('the Kaleyra client works end to end against the emulator', async t => {
   t.same(await client.createUser('doc', 'plus'), { userId: 'doc', created: true })
   t.same(await client.createUser('doc', 'plus'), { userId: 'doc', created: false }, '409 means already there')
   await client.createUser('pat', 'basic')
-  t.same(await client.getUser('pat'), { userId: 'pat', role: 'basic' })
-  t.equal(await client.setUserRole('pat', 'basic'), true, 'PUT /v2/users/{id} { role }')
+  t.same(await client.getUser('pat'), { userId: 'pat', role: 'basic', active: true })
+  t.equal(await client.updateUser('pat', { role: 'basic' }), true, 'PUT /v2/users/{id} { role }')
+  t.equal(await client.updateUser('pat', { active: false }), true, 'PUT /v2/users/{id} { active }')
+  t.same(await client.createUser('pat', 'basic'), { userId: 'pat', created: false }, 'an inactive user is a duplicate too (422 naming it)')
+  t.same(await client.getUser('pat'), { userId: 'pat', role: 'basic', active: false })
+  await client.updateUser('pat', { active: true })
   t.equal(await client.getUser('ghost'), null)
 
   const room = await client.createRoom({

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Test, TestOpts } from 'tap'
 import type { BuiltPlugins } from '@tapjs/test'
-import { buildApp, type AppOverrides } from '../../src/app.js'
+import { composeApp, type AppOverrides } from '../../src/app.js'
 import { loadConfig, type AppConfig } from '../../src/config/index.js'
 import { resolveServiceConfig, DEFAULT_CONFIG_FILE } from '../../src/config/service-config.js'
-import { startKaleyraEmulator, type KaleyraEmulator } from '../../src/emulator/index.js'
+import { startKaleyraEmulator, type EmulatorSettings, type KaleyraEmulator } from '../../src/emulator/index.js'
 import { createCrudStores } from '../../src/store/crud/index.js'
+import type { Services } from '../../src/services.js'
 import { createMemoryStores } from '../../src/store/memory.js'
 import type { Stores } from '../../src/store/types.js'
 import type { FakeCrudService } from '../fakes/crud-service.js'
@@ -15,6 +16,8 @@ import { captureLogs, type CapturedLogs } from './logs.js'
 
 export interface TestContext {
   app: FastifyInstance
+  /** The services behind `app` (its reaper, Kaleyra client, readiness...). */
+  services: Services
   emulator: KaleyraEmulator
   stores: Stores
   logs: CapturedLogs
@@ -97,8 +100,8 @@ export async function storesOf (t: Teardown, kind: StoreKind, crud?: FakeCrudSer
   return stores
 }
 
-export async function startEmulator (t: Teardown): Promise<KaleyraEmulator> {
-  const emulator = await startKaleyraEmulator({ apiKey: `ak_test_${randomBytes(8).toString('hex')}` })
+export async function startEmulator (t: Teardown, settings?: Partial<EmulatorSettings>): Promise<KaleyraEmulator> {
+  const emulator = await startKaleyraEmulator({ apiKey: `ak_test_${randomBytes(8).toString('hex')}`, settings })
   t.teardown(() => emulator.close())
   return emulator
 }
@@ -123,7 +126,7 @@ export async function setup (t: Teardown, opts: SetupOptions = {}): Promise<Test
   })
   if (opts.serviceConfig !== undefined) config.service = resolveServiceConfig(opts.serviceConfig, config.env.USERID_HEADER_KEY)
   const logs = captureLogs(opts.env?.LOG_LEVEL)
-  const app = await buildApp(config, {
+  const { app, services } = await composeApp(config, {
     loggerInstance: logs.logger,
     stores: crud !== undefined ? undefined : opts.stores ?? createMemoryStores(),
     crud: FAST_CRUD,
@@ -133,7 +136,7 @@ export async function setup (t: Teardown, opts: SetupOptions = {}): Promise<Test
   })
   t.teardown(() => app.close())
   await app.ready()
-  return { app, emulator, stores: app.stores, logs, config, crud }
+  return { app, services, emulator, stores: services.stores, logs, config, crud }
 }
 
 export { DEFAULT_CONFIG_FILE }

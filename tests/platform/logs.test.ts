@@ -1,8 +1,10 @@
 import t from 'tap'
+import { StoreConflictError } from '../../src/store/errors.js'
 import { createMemoryStores } from '../../src/store/memory.js'
 import { KALEYRA_FAULT_TIMEOUT, setup } from '../helpers/app.js'
 import { as, body, HOUR, isoFromNow } from '../helpers/fixtures.js'
 import { faultyStores } from '../helpers/store-faults.js'
+import { waitFor } from '../helpers/wait.js'
 
 t.test('one `request completed` line per request, with the platform\'s ECS-style fields', async t => {
   const { app, logs } = await setup(t)
@@ -104,4 +106,38 @@ t.test('no secret, personal data or access link reaches the logs in a full scena
   t.ok(records.some(r => r.msg === 'upstream call failed'), 'upstream failures are logged')
   t.ok(records.some(r => r.msg === 'request completed' && (r.http as { response: { statusCode: number } }).response.statusCode === 504), 'the timeout too')
   t.ok(records.every(r => r.reqId === undefined || r.reqId === 'scenario'), 'every request line carries the caller\'s request id')
+})
+
+t.test('the domain\'s lines during a PATCH that replaces the room carry the request\'s reqId, background retries included', async t => {
+  const stores = createMemoryStores()
+  const { app, emulator, logs } = await setup(t, { stores })
+  const id: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
+  const [oldRoom] = emulator.liveRooms()
+
+  // Another writer wins the first attempt; the first room deletion fails on every attempt of the request.
+  const update = stores.teleconsultations.update.bind(stores.teleconsultations)
+  let conflicts = 1
+  stores.teleconsultations.update = async (...args) => {
+    if (conflicts-- > 0) throw new StoreConflictError(args[0])
+    return await update(...args)
+  }
+  emulator.faults.add({ method: 'DELETE', path: '/v2/rooms/', kind: 'status', status: 503, times: 3 })
+  const res = await app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { duration_in_seconds: 900 }, headers: { 'x-request-id': 'req-replace' } })
+  t.equal(res.statusCode, 204)
+  const deleted = (): number => logs.records().filter(r => r.msg === 'stale Kaleyra room deleted').length
+  await waitFor('the given-up room and the replaced one to be deleted', () => deleted() === 2)
+
+  const [newRoom] = emulator.liveRooms()
+  t.equal(emulator.liveRooms().length, 1, 'one live room')
+  const mine = logs.records().filter(r => r.reqId === 'req-replace')
+  const lines = (msg: string): Array<Record<string, unknown>> => mine.filter(r => r.msg === msg)
+  t.equal(lines('Kaleyra room created').length, 2, 'both rooms the request created')
+  t.equal(lines('concurrent update detected, retrying').length, 1)
+  t.match(lines('Kaleyra room replaced'), [{ teleconsultationId: id, roomId: newRoom.roomId, replacedRoomId: oldRoom.roomId }])
+  t.ok(lines('stale Kaleyra room could not be deleted yet').length >= 1, 'the failed deletion')
+  t.equal(lines('stale Kaleyra room deleted').length, 2, 'the deletions, the background retry too')
+  t.ok(lines('stale Kaleyra room deleted').some(r => r.roomId === oldRoom.roomId && r.teleconsultationId === id))
+  const domain = ['Kaleyra room created', 'concurrent update detected, retrying', 'Kaleyra room replaced', 'stale Kaleyra room could not be deleted yet', 'stale Kaleyra room deleted']
+  const untagged = logs.records().filter(r => domain.includes(String(r.msg)) && r.reqId !== 'req-replace')
+  t.same(untagged.map(r => r.msg), ['Kaleyra room created'], 'only the POST\'s room creation carries another reqId')
 })

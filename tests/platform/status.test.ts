@@ -103,8 +103,8 @@ t.test('results are cached and concurrent probes share one check, so probes cann
 })
 
 t.test('once shutdown begins, readiness answers 503 for good while liveness stays 200', async t => {
-  const { app } = await setup(t)
-  app.readiness.beginShutdown()
+  const { app, services } = await setup(t)
+  services.readiness.beginShutdown()
   for (const url of ['/-/ready', '/-/check-up']) {
     const res = await app.inject({ method: 'GET', url })
     t.equal(res.statusCode, 503, url)

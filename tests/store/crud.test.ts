@@ -26,7 +26,7 @@ function lastRequest (crud: FakeCrudService, method: string, path: string) {
 }
 
 t.test('create → patch → get → delete: the documents and requests are the documented ones', async t => {
-  const { app, crud, emulator } = await crudSetup(t)
+  const { app, services, crud, emulator } = await crudSetup(t)
   const created = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }), headers: { miauserid: 'backoffice-1' } })
   t.equal(created.statusCode, 201)
   const id: string = created.json().roomId
@@ -70,7 +70,7 @@ t.test('create → patch → get → delete: the documents and requests are the 
   t.equal(patch.userId, 'backoffice-2', 'the caller is forwarded for updaterId')
   const [newRoom] = emulator.liveRooms()
   t.match(patch.body, { $set: { version: 2, bandyerRoomId: newRoom.roomId, pendingRoomDeletions: [room.roomId] } })
-  await app.reaper.idle()
+  await services.reaper.idle()
   const patchedDoc = crud.document('teleconsultations', id)!
   t.same(Object.keys(patchedDoc).sort(), [...TELECONSULTATION_FIELDS, ...METADATA].sort(), 'still exactly the documented fields')
   t.match(patchedDoc, {
@@ -121,11 +121,11 @@ t.test('without a room, no room id and no links are written; losing the room uns
 })
 
 t.test('documents written by the original service are read, replaced and trashed', async t => {
-  const { app, crud, emulator, config } = await crudSetup(t)
+  const { app, services, crud, emulator, config } = await crudSetup(t)
   const tools = config.service.privileges.plus.tools
-  await app.kaleyra.createUser('legacy_doc', 'plus')
-  await app.kaleyra.createUser('legacy_pat', 'basic')
-  const legacyRoom = async () => await app.kaleyra.createRoom({
+  await services.kaleyra.createUser('legacy_doc', 'plus')
+  await services.kaleyra.createUser('legacy_pat', 'basic')
+  const legacyRoom = async () => await services.kaleyra.createRoom({
     participants: [{ user_id: 'legacy_doc', is_admin: true, tools }, { user_id: 'legacy_pat', is_admin: false, tools }], recording: 'none', live: true
   })
   crud.seed('teleconsultations_users', [
@@ -162,7 +162,7 @@ t.test('documents written by the original service are read, replaced and trashed
   const patched = await app.inject({ method: 'PATCH', url: `/teleconsultation/${futureId}`, payload: { start_date: isoFromNow(2 * HOUR), duration_in_seconds: 1800 } })
   t.equal(patched.statusCode, 204)
   t.same(JSON.parse(crud.requests().find(r => r.method === 'PATCH')!.query._q), { $or: [{ version: 0 }, { version: { $exists: false } }] }, 'version 0 matches a missing field')
-  await app.reaper.idle()
+  await services.reaper.idle()
   const doc = crud.document('teleconsultations', futureId)!
   t.equal(doc.__STATE__, 'DRAFT', 'the state is left as the original wrote it')
   t.equal(doc.version, 2, 'now versioned (the swap, then forgetting the old room)')
@@ -304,14 +304,14 @@ t.test('docs/crud-collections.md defines every field the store writes, with the 
 
   // Every kind of write: a complete and a partial teleconsultation, a room swap (non-empty
   // pendingRoomDeletions), completing the participants, losing the room ($unset), a deletion.
-  const { app, crud } = await crudSetup(t)
+  const { app, services, crud } = await crudSetup(t)
   const full: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
   await app.inject({ method: 'PATCH', url: `/teleconsultation/${full}`, payload: { duration_in_seconds: 900 } })
   const partial: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ participants: [doctor()], number: 2, start: isoFromNow(HOUR) }) })).json().roomId
   await app.inject({ method: 'PATCH', url: `/teleconsultation/${partial}`, payload: { participants: { number: 2, data: [doctor(), patient()] } } })
   await app.inject({ method: 'PATCH', url: `/teleconsultation/${partial}`, payload: { participants: { number: 3, data: [doctor(), patient()] } } })
   await app.inject({ method: 'DELETE', url: `/teleconsultation/${full}` })
-  await app.reaper.idle()
+  await services.reaper.idle()
 
   const check = (documented: Map<string, string>, values: Record<string, unknown>, where: string): void => {
     for (const [field, value] of Object.entries(values)) {

@@ -8,7 +8,7 @@ import { body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 import { waitFor } from '../helpers/wait.js'
 
 eachStore(t, '20 concurrent PATCHes on one teleconsultation leave exactly one live room, the stored one', async (t, store) => {
-  const { app, emulator, stores } = await setup(t, { store })
+  const { app, services, emulator, stores } = await setup(t, { store })
   const id: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
   const answers = await Promise.all(Array.from({ length: 20 }, async (_, i) => await app.inject({
     method: 'PATCH',
@@ -17,7 +17,7 @@ eachStore(t, '20 concurrent PATCHes on one teleconsultation leave exactly one li
   })))
   const statuses = answers.map(a => a.statusCode)
   t.ok(statuses.every(s => s === 204 || s === 409), `only 204s or 409s (${statuses.join(',')})`)
-  await app.reaper.idle()
+  await services.reaper.idle()
   const record = await stores.teleconsultations.get(id)
   const live = emulator.liveRooms()
   t.equal(live.length, 1, 'exactly one live room')
@@ -26,7 +26,7 @@ eachStore(t, '20 concurrent PATCHes on one teleconsultation leave exactly one li
 })
 
 eachStore(t, 'concurrent PATCH and DELETE never leave a room behind', async (t, store) => {
-  const { app, emulator } = await setup(t, { store })
+  const { app, services, emulator } = await setup(t, { store })
   const id: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
   const answers = await Promise.all([
     app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { duration_in_seconds: 900 } }),
@@ -34,7 +34,7 @@ eachStore(t, 'concurrent PATCH and DELETE never leave a room behind', async (t, 
     app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { duration_in_seconds: 1200 } })
   ])
   t.ok(answers.every(a => [204, 404].includes(a.statusCode)), answers.map(a => a.statusCode).join(','))
-  await app.reaper.idle()
+  await services.reaper.idle()
   t.equal(emulator.liveRooms().length, 0)
 })
 
@@ -89,11 +89,11 @@ async function replicas (t: Parameters<typeof setup>[0], crud?: FakeCrudService)
   const shared = crud ?? await startCrud(t)
   const first = await setup(t, { store: 'crud', emulator, crud: shared })
   const second = await setup(t, { store: 'crud', emulator, crud: shared })
-  return { emulator, crud: shared, apps: [first.app, second.app] }
+  return { emulator, crud: shared, apps: [first.app, second.app], reapers: [first.services.reaper, second.services.reaper] }
 }
 
 t.test('20 concurrent PATCHes through two replicas leave exactly one live room, the stored one', async t => {
-  const { emulator, crud, apps } = await replicas(t)
+  const { emulator, crud, apps, reapers } = await replicas(t)
   const id: string = (await apps[0].inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
   const answers = await Promise.all(Array.from({ length: 20 }, async (_, i) => await apps[i % 2].inject({
     method: 'PATCH',
@@ -106,7 +106,7 @@ t.test('20 concurrent PATCHes through two replicas leave exactly one live room, 
   for (const answer of answers.filter(a => a.statusCode === 409)) {
     t.same(answer.json(), { error: `Failed PATCH /teleconsultation/${id}: the teleconsultation was modified concurrently, retry` })
   }
-  await Promise.all(apps.map(async app => { await app.reaper.idle() }))
+  await Promise.all(reapers.map(async reaper => { await reaper.idle() }))
   const doc = crud.document('teleconsultations', id)
   const live = emulator.liveRooms()
   t.equal(live.length, 1, 'exactly one live room')
@@ -130,7 +130,9 @@ t.test('a DELETE on one replica while the other replaces the room: 404 for the P
     await resumed
     return await update(...args)
   }
-  const apps = [(await setup(t, { emulator, stores })).app, (await setup(t, { store: 'crud', emulator, crud })).app]
+  const contexts = [await setup(t, { emulator, stores }), await setup(t, { store: 'crud', emulator, crud })]
+  const apps = contexts.map(c => c.app)
+  const reapers = contexts.map(c => c.services.reaper)
   const id: string = (await apps[1].inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
   const patching = apps[0].inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: { duration_in_seconds: 900 } })
   await waitFor('the PATCH to have its new room', () => paused)
@@ -141,7 +143,7 @@ t.test('a DELETE on one replica while the other replaces the room: 404 for the P
   const patched = await patching
   t.equal(patched.statusCode, 404)
   t.same(patched.json(), { error: `Room with id ${id} not found on CRUD` })
-  await Promise.all(apps.map(async app => { await app.reaper.idle() }))
+  await Promise.all(reapers.map(async reaper => { await reaper.idle() }))
   t.equal(crud.document('teleconsultations', id)?.__STATE__, 'TRASH')
   t.equal(emulator.liveRooms().length, 0, 'the PATCH\'s new room was deleted too')
 })

@@ -136,15 +136,15 @@ for (const fault of replaceFaults) {
 
 eachStore(t, 'a pending deletion left by a previous process is finished by the sweep', async (t, store) => {
   const stores = await storesOf(t, store)
-  const { app, emulator } = await setup(t, { stores })
+  const { app, services, emulator } = await setup(t, { stores })
   const id: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
   const other: string = (await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ start: isoFromNow(HOUR) }) })).json().roomId
   const stale = (await stores.teleconsultations.get(other))!.bandyerRoomId!
   const record = (await stores.teleconsultations.get(id))!
   // Simulate a crash between persisting the swap and deleting the old room.
   await stores.teleconsultations.update(id, record.version, { pendingRoomDeletions: [stale] })
-  await app.reaper.sweep()
-  await app.reaper.idle()
+  await services.reaper.sweep()
+  await services.reaper.idle()
   t.notOk(emulator.liveRooms().some(r => r.roomId === stale), 'the stale room is deleted')
   t.same((await stores.teleconsultations.get(id))?.pendingRoomDeletions, [])
 })

@@ -35,7 +35,7 @@ eachStore(t, 'a Kaleyra user that already exists as basic (no user-map row) is a
   const seeded = await fetch(`${emulator.url}/v2/users`, {
     method: 'POST',
     headers: { apikey: emulator.apiKey, 'content-type': 'application/json' },
-    body: JSON.stringify({ user_id: kaleyraUserIdFor('dr-lost'), role: 'basic' })
+    body: JSON.stringify({ id: kaleyraUserIdFor('dr-lost'), role: 'basic' })
   })
   t.equal(seeded.status, 201)
   const res = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body({ participants: [doctor('dr-lost'), patient()] }) })

@@ -71,8 +71,13 @@ export function readRoomRequest (body: unknown, state: EmulatorState): RoomReque
   const callType = input.call_type === undefined ? 'audio_video' : oneOf(input.call_type, CALL_TYPES, 'body.call_type')
   const description = optionalString(input, 'description') ?? null
 
+  if (offlineTranscription && !state.settings.offlineTranscription) {
+    throw new ApiError(400, 'transcription_not_enabled', 'Offline transcription is not currently enabled for your Company. Please contact support')
+  }
   for (const p of participants) {
-    if (!state.users.has(p.userId)) throw new ApiError(422, 'user_not_found', `user ${p.userId} does not exist`)
+    const user = state.users.get(p.userId)
+    if (user === undefined) throw new ApiError(422, 'user_not_found', `user ${p.userId} does not exist`)
+    if (!user.active) throw new ApiError(422, 'user_inactive', `user ${p.userId} is not active`)
   }
   if (!participants.some(p => state.users.get(p.userId)?.role === 'plus')) {
     throw validationError('a room needs at least one participant whose user role is plus')

@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify'
 import { paths } from '../../kaleyra/wire.js'
 import { notFound, pageOf, queryOf, readPage } from '../http.js'
 import type { EmulatorState, SessionRecord } from '../state.js'
-import { generateTranscription } from '../transcription.js'
+import { transcriptionPayload } from '../transcription.js'
+
+/** How long a transcription link is said to be valid (the emulator does not expire them). */
+const LINK_TTL_MS = 3_600_000
 
 function sessionBody (s: SessionRecord): Record<string, unknown> {
   return { session_id: s.sessionId, room_id: s.roomId, start_date: s.startDate, end_date: s.endDate }
@@ -29,9 +32,13 @@ export function registerSessionRoutes (app: FastifyInstance, state: EmulatorStat
     const source = session?.transcription
     if (session === undefined || source == null) throw notFound('transcription not available')
     reply.type('application/json')
+    if (state.settings.transcriptionDelivery === 'link') {
+      // As recordings and uploads are given: a temporary link on another origin.
+      return { url: state.newFileLink(session.sessionId), expires_at: new Date(Date.now() + LINK_TTL_MS).toISOString() }
+    }
     if (source.kind === 'json') return source.body
-    const generated = generateTranscription(session.sessionId, session.roomId, source.bytes)
-    reply.header('content-length', String(generated.length))
-    return generated.stream
+    const { length, stream } = transcriptionPayload(session, source)
+    reply.header('content-length', String(length))
+    return stream
   })
 }

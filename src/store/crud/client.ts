@@ -52,7 +52,7 @@ function isDocument (value: unknown): value is CrudDocument {
 export type CrudCollection = ReturnType<typeof createCrudCollection>
 
 export function createCrudCollection (opts: CrudCollectionOptions) {
-  const { http, label, log } = opts
+  const { http, label } = opts
   const base = '/' + opts.path.replace(/^\/+|\/+$/g, '')
   const userIdHeader = opts.userIdHeader.toLowerCase()
 
@@ -65,8 +65,9 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
   }
 
   /** An answer we did not expect. A 5xx to a write may hide an applied change: marked ambiguous. */
-  function unexpected (req: UpstreamRequest, res: JsonResponse): UpstreamError {
+  function unexpected (req: UpstreamRequest, res: JsonResponse, ctx?: StoreContext): UpstreamError {
     const write = req.method !== 'GET'
+    const log = ctx?.log ?? opts.log
     if (res.statusCode === 404) {
       log?.error({ operation: req.operation }, 'the CRUD Service does not serve this collection path: check TELECONSULTATIONS_CRUD_NAME and USER_ID_MAP_CRUD_NAME')
     } else if (res.statusCode === 400) {
@@ -99,24 +100,24 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
       }
       const res = await call(req)
       if (res.statusCode === 409) return 'duplicate'
-      if (res.statusCode !== 200 && res.statusCode !== 201) throw unexpected(req, res)
+      if (res.statusCode !== 200 && res.statusCode !== 201) throw unexpected(req, res, ctx)
       const id = (res.data as { _id?: unknown } | undefined)?._id
       if (typeof id !== 'string') throw formatError(req, res)
       return { id }
     },
 
     /** `GET /:id` among the live states; null on the CRUD's 404 (or a 400 for an id it cannot parse). */
-    async getById (id: string): Promise<CrudDocument | null> {
+    async getById (id: string, ctx?: StoreContext): Promise<CrudDocument | null> {
       const req: UpstreamRequest = { operation: `${label}.get`, method: 'GET', path: itemPath(id), query: { _st: LIVE_STATES.join(',') } }
       const res = await call(req)
       if (isCrudNotFound(res) || res.statusCode === 400) return null
-      if (res.statusCode !== 200) throw unexpected(req, res)
+      if (res.statusCode !== 200) throw unexpected(req, res, ctx)
       if (!isDocument(res.data)) throw formatError(req, res)
       return res.data
     },
 
     /** `GET /` (trailing slash) with `_q`, `_st`, `_l` and optionally `_s` and `_p`. */
-    async list (options: ListOptions): Promise<CrudDocument[]> {
+    async list (options: ListOptions, ctx?: StoreContext): Promise<CrudDocument[]> {
       const req: UpstreamRequest = {
         operation: `${label}.list`,
         method: 'GET',
@@ -130,7 +131,7 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
         }
       }
       const res = await call(req)
-      if (res.statusCode !== 200) throw unexpected(req, res)
+      if (res.statusCode !== 200) throw unexpected(req, res, ctx)
       if (!Array.isArray(res.data) || !res.data.every(isDocument)) throw formatError(req, res)
       return res.data
     },
@@ -154,7 +155,7 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
       const res = await call(req)
       const retried = res.attempt > 1
       if (isCrudNotFound(res)) return { doc: null, retried }
-      if (res.statusCode !== 200) throw unexpected(req, res)
+      if (res.statusCode !== 200) throw unexpected(req, res, ctx)
       if (!isDocument(res.data)) throw formatError(req, res)
       return { doc: res.data, retried }
     },
@@ -170,7 +171,7 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
       const res = await call(req)
       if (res.statusCode === 204 || res.statusCode === 200) return 'changed'
       if (isCrudNotFound(res)) return res.attempt > 1 ? 'changed' : 'absent'
-      throw unexpected(req, res)
+      throw unexpected(req, res, ctx)
     },
 
     /** A cheap call that fails when the CRUD Service or this collection is not there. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import { UpstreamError } from '../../upstream/errors.js'
 import { StoreConflictError, StoreNotFoundError } from '../errors.js'
-import type { TeleconsultationRecord, TeleconsultationStore } from '../types.js'
+import type { StoreContext, TeleconsultationRecord, TeleconsultationStore } from '../types.js'
 import type { CrudCollection, CrudDocument } from './client.js'
 import { fieldUpdates, insertDocument, recordFromDocument, versionFilter, VERSION_FIELD, WRITE_ID_FIELD, writeIdOf } from './documents.js'
 
@@ -20,42 +20,39 @@ function ambiguous (err: unknown): err is UpstreamError {
 }
 
 /**
- * Teleconsultations in a CRUD Service collection.
- *
- * Every write carries a fresh `lastWriteId`, which makes lost answers recoverable:
- * - insert: when the answer is lost, the document is looked up by that id before failing, and
- *   looked for again later (a slow CRUD may still write it): if it appears, it is moved to TRASH,
- *   since the caller was told the creation failed;
- * - update: conditional on the version read, so repeating it is safe (retried like a read); a
- *   404 means the filter no longer matches, and a read tells whether the document is gone, was
- *   changed by someone else (conflict) or carries our own write id (an earlier attempt landed).
+ * Teleconsultations in a CRUD Service collection. Every write carries a fresh `lastWriteId`, which
+ * makes lost answers recoverable: docs/crud-collections.md ("When an answer is lost").
  */
 export function createCrudTeleconsultationStore (opts: CrudTeleconsultationStoreOptions): TeleconsultationStore {
-  const { collection, log } = opts
+  const { collection } = opts
   const lostInsertChecks = opts.lostInsertChecksMs ?? [2_000, 15_000, 60_000]
   const timers = new Set<NodeJS.Timeout>()
   let closed = false
 
-  async function findByWriteId (writeId: string): Promise<CrudDocument | null> {
-    const [doc] = await collection.list({ filter: { [WRITE_ID_FIELD]: writeId }, limit: 1 })
+  async function findByWriteId (writeId: string, ctx?: StoreContext): Promise<CrudDocument | null> {
+    const [doc] = await collection.list({ filter: { [WRITE_ID_FIELD]: writeId }, limit: 1 }, ctx)
     return doc ?? null
   }
 
-  /** The caller was told the insert failed: a document that shows up later must not stay live. */
-  function watchLostInsert (writeId: string, attempt = 0): void {
+  /**
+   * The caller was told the insert failed: a document that shows up later must not stay live.
+   * Logged as part of the request that tried the insert; the clean-up itself acts for no one.
+   */
+  function watchLostInsert (writeId: string, ctx: StoreContext | undefined, attempt = 0): void {
     const delay = lostInsertChecks[attempt]
     if (delay === undefined || closed) return
+    const log = ctx?.log ?? opts.log
     const timer = setTimeout(() => {
       timers.delete(timer)
-      findByWriteId(writeId)
+      findByWriteId(writeId, ctx)
         .then(async doc => {
-          if (doc === null) return watchLostInsert(writeId, attempt + 1)
+          if (doc === null) return watchLostInsert(writeId, ctx, attempt + 1)
           await collection.setState(doc._id, 'TRASH')
           log?.warn({ teleconsultationId: doc._id }, 'a teleconsultation whose creation was reported as failed was written late: moved to TRASH')
         })
         .catch(err => {
           log?.warn({ err }, 'could not check for a teleconsultation whose creation answer was lost')
-          watchLostInsert(writeId, attempt + 1)
+          watchLostInsert(writeId, ctx, attempt + 1)
         })
     }, delay)
     timer.unref()
@@ -66,10 +63,10 @@ export function createCrudTeleconsultationStore (opts: CrudTeleconsultationStore
    * After a 404 or a lost answer: whose write is in the document now? `cause` is set when an
    * attempt of ours may have been applied without us knowing (lost answer, or retried).
    */
-  async function settleUpdate (id: string, writeId: string, cause: UpstreamError | undefined): Promise<TeleconsultationRecord> {
+  async function settleUpdate (id: string, writeId: string, cause: UpstreamError | undefined, ctx?: StoreContext): Promise<TeleconsultationRecord> {
     let doc: CrudDocument | null
     try {
-      doc = await collection.getById(id)
+      doc = await collection.getById(id, ctx)
     } catch (err) {
       throw cause ?? err
     }
@@ -92,9 +89,9 @@ export function createCrudTeleconsultationStore (opts: CrudTeleconsultationStore
         id = inserted.id
       } catch (err) {
         if (!ambiguous(err)) throw err
-        const found = await findByWriteId(writeId).catch(() => null)
+        const found = await findByWriteId(writeId, ctx).catch(() => null)
         if (found === null) {
-          watchLostInsert(writeId)
+          watchLostInsert(writeId, ctx)
           throw err
         }
         id = found._id
@@ -102,8 +99,8 @@ export function createCrudTeleconsultationStore (opts: CrudTeleconsultationStore
       return { ...structuredClone(data), id, version: 1 }
     },
 
-    async get (id) {
-      const doc = await collection.getById(id)
+    async get (id, ctx) {
+      const doc = await collection.getById(id, ctx)
       return doc === null ? null : recordFromDocument(doc)
     },
 
@@ -117,11 +114,11 @@ export function createCrudTeleconsultationStore (opts: CrudTeleconsultationStore
         answer = await collection.patchById(id, update, versionFilter(expectedVersion), ctx, true)
       } catch (err) {
         if (!ambiguous(err)) throw err
-        return await settleUpdate(id, writeId, err)
+        return await settleUpdate(id, writeId, err, ctx)
       }
       if (answer.doc !== null) return recordFromDocument(answer.doc)
       const cause = answer.retried ? new UpstreamError({ target: 'crud', operation: 'teleconsultations.update', failure: 'network', ambiguous: true, code: 'answer lost' }) : undefined
-      return await settleUpdate(id, writeId, cause)
+      return await settleUpdate(id, writeId, cause, ctx)
     },
 
     async remove (id, ctx) {

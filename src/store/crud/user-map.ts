@@ -1,6 +1,6 @@
 import { UpstreamError } from '../../upstream/errors.js'
 import { StoreDuplicateError } from '../errors.js'
-import type { UserMapRecord, UserMapStore } from '../types.js'
+import type { StoreContext, UserMapRecord, UserMapStore } from '../types.js'
 import type { CrudCollection } from './client.js'
 import { userMapDocument, userMapFromDocument } from './documents.js'
 
@@ -14,8 +14,8 @@ import { userMapDocument, userMapFromDocument } from './documents.js'
 export function createCrudUserMapStore (opts: { collection: CrudCollection, onClose?: () => Promise<void> }): UserMapStore {
   const { collection } = opts
 
-  async function find (receivedUserId: string): Promise<UserMapRecord | null> {
-    const docs = await collection.list({ filter: { receivedUserId }, limit: 1, sort: '_id' })
+  async function find (receivedUserId: string, ctx?: StoreContext): Promise<UserMapRecord | null> {
+    const docs = await collection.list({ filter: { receivedUserId }, limit: 1, sort: '_id' }, ctx)
     return docs.length === 0 ? null : userMapFromDocument(docs[0])
   }
 
@@ -29,7 +29,7 @@ export function createCrudUserMapStore (opts: { collection: CrudCollection, onCl
       } catch (err) {
         if (!(err instanceof UpstreamError && err.ambiguous)) throw err
         // The answer was lost: the row may be there.
-        const found = await find(record.receivedUserId).catch(() => null)
+        const found = await find(record.receivedUserId, ctx).catch(() => null)
         if (found === null) throw err
         if (found.bandyerId !== record.bandyerId) throw new StoreDuplicateError(record.receivedUserId)
       }
