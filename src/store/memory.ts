@@ -33,11 +33,14 @@ export function createMemoryTeleconsultationStore (): TeleconsultationStore {
     async listWithPendingRoomDeletions (limit) {
       const found: TeleconsultationRecord[] = []
       for (const record of records.values()) {
-        if (record.pendingRoomDeletions.length > 0) found.push(structuredClone(record))
+        if (record.pendingRoomDeletions.length > 0 || record.teleconsultationState === 'DELETING') found.push(structuredClone(record))
         if (found.length >= limit) break
       }
       return found
     },
+    // Removal is immediate in memory: nothing is ever trashed.
+    async listTrashedWithRooms () { return [] },
+    async releaseTrashed () {},
     async ping () {},
     async close () {}
   }

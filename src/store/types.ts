@@ -13,7 +13,8 @@ export interface StoredParticipant {
   language?: string
 }
 
-export type TeleconsultationState = 'WAITING_FOR_PARTICIPANTS' | 'ROOM_CREATED'
+/** `DELETING`: a DELETE began; its rooms are in pendingRoomDeletions and it reads as missing (docs/design.md). */
+export type TeleconsultationState = 'WAITING_FOR_PARTICIPANTS' | 'ROOM_CREATED' | 'DELETING'
 
 /** The fields the service writes. Store metadata (id, version) lives in TeleconsultationRecord. */
 export interface TeleconsultationData {
@@ -54,8 +55,12 @@ export interface TeleconsultationStore {
   update: (id: string, expectedVersion: number, changes: Partial<TeleconsultationData>, ctx?: StoreContext) => Promise<TeleconsultationRecord>
   /** Removes (or trashes) the record; false when it did not exist. */
   remove: (id: string, ctx?: StoreContext) => Promise<boolean>
-  /** Records whose pendingRoomDeletions is not empty, for the reaper. */
+  /** Live records whose pendingRoomDeletions is not empty, or whose deletion began, for the reaper. */
   listWithPendingRoomDeletions: (limit: number) => Promise<TeleconsultationRecord[]>
+  /** Trashed records that still name a room (current or pending), for the reaper; none in memory. */
+  listTrashedWithRooms: (limit: number) => Promise<TeleconsultationRecord[]>
+  /** Clears the room fields of a trashed record once its rooms are deleted (conditional on `version`). */
+  releaseTrashed: (id: string, version: number) => Promise<void>
   ping: () => Promise<void>
   close: () => Promise<void>
 }

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import { StoreConflictError } from '../store/errors.js'
-import type { StoreContext, TeleconsultationStore } from '../store/types.js'
+import type { StoreContext, TeleconsultationRecord, TeleconsultationStore } from '../store/types.js'
 import type { Log, RequestContext } from '../upstream/request-context.js'
 import type { TeleconsultationEvents } from './events.js'
 
@@ -24,6 +24,9 @@ export interface ReaperOptions {
   /** How often persisted pending deletions are swept (default 60 s; 0 disables the timer). */
   sweepIntervalMs?: number
 }
+
+/** Records handled per sweep and per kind, so one tick stays short whatever the backlog. */
+const SWEEP_BATCH = 50
 
 export type RoomReaper = ReturnType<typeof createRoomReaper>
 
@@ -132,10 +135,46 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
     await tryDelete(roomId, undefined, 0, log)
   }
 
+  /** Deletes every room of `record`; throws on the first that fails (the caller retries as a whole). */
+  async function deleteAll (roomIds: string[], teleconsultationId: string, log: Log): Promise<void> {
+    for (const roomId of new Set(roomIds)) {
+      if (await deps.kaleyra.deleteRoom(roomId) === 'deleted') {
+        deps.events?.roomDeleted()
+        log.info({ teleconsultationId, roomId }, 'Kaleyra room deleted')
+      }
+    }
+  }
+
+  /**
+   * Second and third steps of a DELETE, once the record is marked DELETING with its rooms listed
+   * as pending: delete the rooms, then trash the record. Run by the request and by the sweep, so
+   * both are idempotent: a room already gone counts as deleted, a record already gone as trashed.
+   */
+  async function completeDeletion (record: TeleconsultationRecord, ctx?: StoreContext): Promise<void> {
+    const log = ctx?.log ?? deps.log
+    await deleteAll([...(record.bandyerRoomId === null ? [] : [record.bandyerRoomId]), ...record.pendingRoomDeletions], record.id, log)
+    await deps.store.remove(record.id, ctx)
+  }
+
+  /** Bounded per tick: 50 live records with rooms to delete (or an unfinished deletion), 50 trashed ones still naming a room. */
   async function sweep (): Promise<void> {
-    const records = await deps.store.listWithPendingRoomDeletions(50)
-    await Promise.all(records.flatMap(record =>
-      record.pendingRoomDeletions.map(async roomId => { await tryDelete(roomId, record.id, retryDelays.length, deps.log) })))
+    const records = await deps.store.listWithPendingRoomDeletions(SWEEP_BATCH)
+    await Promise.all(records.map(async record => {
+      if (record.teleconsultationState === 'DELETING') {
+        await completeDeletion(record).catch(err => deps.log.warn({ err, teleconsultationId: record.id }, 'an unfinished deletion could not be completed yet'))
+        return
+      }
+      await Promise.all(record.pendingRoomDeletions.map(async roomId => { await tryDelete(roomId, record.id, retryDelays.length, deps.log) }))
+    }))
+    const trashed = await deps.store.listTrashedWithRooms(SWEEP_BATCH)
+    await Promise.all(trashed.map(async record => {
+      try {
+        await deleteAll([...(record.bandyerRoomId === null ? [] : [record.bandyerRoomId]), ...record.pendingRoomDeletions], record.id, deps.log)
+        await deps.store.releaseTrashed(record.id, record.version)
+      } catch (err) {
+        deps.log.warn({ err, teleconsultationId: record.id }, 'the rooms of a trashed teleconsultation could not be deleted yet')
+      }
+    }))
   }
 
   let sweepTimer: NodeJS.Timeout | undefined
@@ -170,6 +209,8 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
       const log = ctx?.log ?? deps.log
       later(0, async () => { await settle(teleconsultationId, versionRead, roomId, 0, log) })
     },
+
+    completeDeletion,
 
     sweep,
 

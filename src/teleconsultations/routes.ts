@@ -70,12 +70,13 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{ teleconsultatio
   })
 
   fastify.delete('/teleconsultation/:id', {
+    config: { refusal: { label: 'DELETE /teleconsultation/:id' } },
     schema: {
       tags,
       summary: 'Delete a teleconsultation',
-      description: 'Deletes the Kaleyra room (if any), then the record. Safe to retry.',
+      description: 'Marks the record as being deleted (it then reads as missing), deletes its Kaleyra rooms, then the record. Safe to retry; an interrupted deletion is also completed in the background.',
       params: IdParamsSchema,
-      response: { 204: NoContent, 400: errors.badId, 404: errors.notFound, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: { 204: NoContent, 400: errors.badId, 404: errors.notFound, 409: errors.deleteConflict, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     await teleconsultations.remove(request.params.id, request.ctx)

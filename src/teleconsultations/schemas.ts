@@ -111,6 +111,7 @@ export const errors = {
   credentialsRefused: errorResponse('Identity-provider mode: the identity service refused the caller\'s credentials', 'Unauthorized user'),
   notFound: errorResponse('No such teleconsultation', `Room with id ${EXAMPLE_ID} not found on CRUD`),
   updateConflict: errorResponse('The teleconsultation can no longer be modified', frozen(`PATCH /teleconsultation/${EXAMPLE_ID}`)),
+  deleteConflict: errorResponse('Modified concurrently three times in a row: retry', `Failed DELETE /teleconsultation/${EXAMPLE_ID}: the teleconsultation was modified concurrently, retry`),
   participantConflict: errorResponse('The teleconsultation can no longer be modified', frozen(`POST /teleconsultation/${EXAMPLE_ID}/participants/data`)),
   ...jsonBodyErrors,
   ...upstreamErrors

@@ -55,7 +55,7 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
 
   async function getOrThrow (id: string, ctx: RequestContext): Promise<TeleconsultationRecord> {
     const record = await store.get(id, ctx)
-    if (record === null) throw notFound(id)
+    if (record === null || record.teleconsultationState === 'DELETING') throw notFound(id)
     return record
   }
 
@@ -203,18 +203,21 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
       })
     },
 
-    /** Deletes the Kaleyra room first (retry-safe: a missing room counts as deleted), then the record. */
+    /**
+     * Marks the record DELETING (conditional on the version read, its room added to
+     * pendingRoomDeletions; bandyerRoomId stays, as the trashed record of 2.1 kept it), deletes the rooms, then trashes it. A record being deleted reads as
+     * missing; a failure after the mark is completed by a retry or by the reaper's sweep.
+     */
     async remove (id: string, ctx: RequestContext): Promise<void> {
-      await withLock(id, async () => {
-        const record = await getOrThrow(id, ctx)
-        const roomId = record.bandyerRoomId
-        if (roomId !== null && await deps.kaleyra.deleteRoom(roomId) === 'deleted') {
-          deps.events?.roomDeleted()
-          ctx.log.info({ teleconsultationId: id, roomId }, 'Kaleyra room deleted')
+      await serialized(id, ctx, async () => {
+        const record = await store.get(id, ctx)
+        if (record === null) throw notFound(id)
+        let marked = record
+        if (record.teleconsultationState !== 'DELETING') {
+          const rooms = record.bandyerRoomId === null ? record.pendingRoomDeletions : [...record.pendingRoomDeletions, record.bandyerRoomId]
+          marked = await store.update(id, record.version, { teleconsultationState: 'DELETING', pendingRoomDeletions: rooms }, ctx)
         }
-        const removed = await store.remove(id, ctx)
-        if (!removed) throw notFound(id)
-        await Promise.all(record.pendingRoomDeletions.map(async pending => { await reaper.deleteRoom(pending, undefined, ctx) }))
+        await reaper.completeDeletion(marked, ctx)
       })
     },
 

@@ -98,7 +98,13 @@ t.test('create → patch → get → delete: the documents and requests are the 
   const trash = lastRequest(crud, 'POST', `/teleconsultations/${id}/state`)
   t.same(trash.body, { stateTo: 'TRASH' })
   const trashed = crud.document('teleconsultations', id)!
-  t.same({ ...trashed, updatedAt: patchedDoc.updatedAt }, { ...patchedDoc, __STATE__: 'TRASH', updaterId: 'backoffice-3' }, 'trashed, not deleted; nothing else changes')
+  const { version, lastWriteId, ...trashedRest } = trashed
+  const { version: _v, lastWriteId: _w, ...patchedRest } = patchedDoc
+  t.same({ ...trashedRest, updatedAt: patchedDoc.updatedAt }, {
+    ...patchedRest, teleconsultationState: 'DELETING', pendingRoomDeletions: [patchedDoc.bandyerRoomId], __STATE__: 'TRASH', updaterId: 'backoffice-3'
+  }, 'marked DELETING with its room pending, then trashed, not deleted; nothing else changes')
+  t.equal(version, (patchedDoc.version as number) + 1, 'the mark is one conditional write')
+  t.ok(lastWriteId !== patchedDoc.lastWriteId)
   t.equal(crud.documents('teleconsultations').length, 1)
   t.equal(emulator.liveRooms().length, 0)
   const gone = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })
@@ -218,7 +224,7 @@ t.test('pending room deletions are listed from live documents only', async t => 
   ])
   const found = await stores.teleconsultations.listWithPendingRoomDeletions(10)
   t.same(found.map(r => r.id).sort(), [pub, draft].sort())
-  t.same(JSON.parse(lastRequest(crud, 'GET', '/teleconsultations/').query._q), { 'pendingRoomDeletions.0': { $exists: true } })
+  t.same(JSON.parse(lastRequest(crud, 'GET', '/teleconsultations/').query._q), { $or: [{ 'pendingRoomDeletions.0': { $exists: true } }, { teleconsultationState: 'DELETING' }] })
 })
 
 t.test('user map: a unique index turns a second insert into a duplicate; without it the oldest row wins', async t => {

@@ -24,6 +24,8 @@ export interface ListOptions {
   /** e.g. `_id` (oldest first with ObjectIds). */
   sort?: string
   projection?: string[]
+  /** Default: the live states. */
+  states?: readonly CrudState[]
 }
 
 export interface CrudCollectionOptions {
@@ -124,7 +126,7 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
         path: `${base}/`,
         query: {
           _q: JSON.stringify(options.filter),
-          _st: LIVE_STATES.join(','),
+          _st: (options.states ?? LIVE_STATES).join(','),
           _l: options.limit,
           _s: options.sort,
           _p: options.projection?.join(',')
@@ -142,12 +144,12 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
      * and 5xx only when the caller says the update is idempotent; `retried` then tells that an
      * earlier attempt, whose answer was lost, may have been applied.
      */
-    async patchById (id: string, update: Record<string, unknown>, filter: CrudFilter, ctx: StoreContext | undefined, idempotent: boolean): Promise<{ doc: CrudDocument | null, retried: boolean }> {
+    async patchById (id: string, update: Record<string, unknown>, filter: CrudFilter, ctx: StoreContext | undefined, idempotent: boolean, states: readonly CrudState[] = LIVE_STATES): Promise<{ doc: CrudDocument | null, retried: boolean }> {
       const req: UpstreamRequest = {
         operation: `${label}.update`,
         method: 'PATCH',
         path: itemPath(id),
-        query: { _q: JSON.stringify(filter), _st: LIVE_STATES.join(',') },
+        query: { _q: JSON.stringify(filter), _st: states.join(',') },
         json: update,
         headers: headers(ctx),
         retry: idempotent

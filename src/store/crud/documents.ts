@@ -7,7 +7,7 @@ export const VERSION_FIELD = 'version'
 /** Unique id of the last write, so a write whose answer was lost can be recognised. */
 export const WRITE_ID_FIELD = 'lastWriteId'
 
-const STATES: readonly TeleconsultationState[] = ['WAITING_FOR_PARTICIPANTS', 'ROOM_CREATED']
+const STATES: readonly TeleconsultationState[] = ['WAITING_FOR_PARTICIPANTS', 'ROOM_CREATED', 'DELETING']
 
 type Json = Record<string, unknown>
 

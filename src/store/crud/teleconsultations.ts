@@ -125,13 +125,30 @@ export function createCrudTeleconsultationStore (opts: CrudTeleconsultationStore
       return (await collection.setState(id, 'TRASH', ctx)) === 'changed'
     },
 
-    /**
-     * Live (PUBLIC/DRAFT) documents only: a teleconsultation is trashed after its room is deleted,
-     * and the rooms it still lists as pending are deleted right after, by the same request.
-     */
+    /** Live (PUBLIC/DRAFT) documents with rooms to delete, or whose deletion began and did not finish. */
     async listWithPendingRoomDeletions (limit) {
-      const docs = await collection.list({ filter: { 'pendingRoomDeletions.0': { $exists: true } }, limit })
+      const docs = await collection.list({ filter: { $or: [{ 'pendingRoomDeletions.0': { $exists: true } }, { teleconsultationState: 'DELETING' }] }, limit })
       return docs.map(recordFromDocument)
+    },
+
+    /**
+     * Trashed documents written by this service (they have a version) that still name a room and
+     * were not trashed by the DELETE order (which deletes every room of a DELETING record first):
+     * a safety net for what that order did not foresee. Released once swept.
+     */
+    async listTrashedWithRooms (limit) {
+      const filter = {
+        [VERSION_FIELD]: { $exists: true },
+        teleconsultationState: { $ne: 'DELETING' },
+        $or: [{ bandyerRoomId: { $exists: true } }, { 'pendingRoomDeletions.0': { $exists: true } }]
+      }
+      const docs = await collection.list({ filter, limit, states: ['TRASH'] })
+      return docs.map(recordFromDocument)
+    },
+
+    async releaseTrashed (id, version) {
+      const update = { $set: { pendingRoomDeletions: [], [WRITE_ID_FIELD]: randomUUID() }, $unset: { bandyerRoomId: true } }
+      await collection.patchById(id, update, versionFilter(version), undefined, true, ['TRASH'])
     },
 
     async ping () {
