@@ -31,6 +31,7 @@ export const EnvSchema = Type.Object({
   LIVE_TELECONSULTATION: bool(true, 'Kaleyra live flag of the rooms.'),
   IMMUTABLE_PERIOD_MS: Type.Integer({ default: 0, minimum: 0 }),
   TELECONSULTATION_DELETE_UPLOADS: bool(false, 'Enable DELETE /teleconsultation/:id/uploads.'),
+  UPLOADS_CLEANUP_DEADLINE_MS: Type.Integer({ default: 60_000, minimum: 1, description: 'Overall deadline of DELETE /teleconsultation/:id/uploads: then it answers 200 with the files deleted so far (deleted < total).' }),
   DEFAULT_RECORDING_TYPE: Type.Union(RECORDING_TYPES.map(r => Type.Literal(r)), { default: 'none' }),
   OFFLINE_TRANSCRIPTION: bool(true, 'Recorded rooms also ask Kaleyra for an offline transcription (a per-company Kaleyra feature).'),
   TRANSCRIPTION_MAX_FILE_SIZE: Type.String({ default: '50MB', pattern: '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgG]?[bB])?\\s*$' }),

@@ -2,6 +2,7 @@ import t from 'tap'
 import { eachStore, KALEYRA_FAULT_TIMEOUT, setup, startEmulator } from '../helpers/app.js'
 import { as, body, doctor } from '../helpers/fixtures.js'
 import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
+import { waitFor } from '../helpers/wait.js'
 
 const ENABLED = { TELECONSULTATION_DELETE_UPLOADS: 'true' }
 
@@ -119,4 +120,30 @@ eachStore(t, 'Kaleyra failing to list the uploads: 502, or 504 when it does not 
   t.equal(slow.statusCode, 504)
   t.same(slow.json(), { error: 'Kaleyra service timeout' })
   t.equal(emulator.uploadsOf(emulator.liveRooms()[0].roomId).length, 2, 'nothing deleted when the list failed')
+})
+
+t.test('enabled, Kaleyra slow or hanging on deletions: 200 with deleted < total at the route deadline; a later call deletes the rest', async t => {
+  const { app, emulator } = await setup(t, { env: { ...ENABLED, ...KALEYRA_FAULT_TIMEOUT, UPLOADS_CLEANUP_DEADLINE_MS: '1500' } })
+  const id = await createTeleconsultation(app)
+  const room = emulator.liveRooms()[0].roomId
+  emulator.addUploads(room, 250)
+  emulator.faults.add({ method: 'DELETE', path: '/v2/uploads/', kind: 'hang' })
+  const hung = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('doctor-1') })
+  t.equal(hung.statusCode, 200)
+  t.same(hung.json(), { total: 250, deleted: 0 })
+  const tried = emulator.requests().filter(r => r.method === 'DELETE' && r.path.startsWith('/v2/uploads/')).length
+  t.ok(tried < 250, `no deletion starts after the deadline (${tried} tried)`)
+
+  emulator.faults.clear()
+  emulator.faults.add({ method: 'DELETE', path: '/v2/uploads/', kind: 'latency', ms: 100 })
+  const slow = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('doctor-1') })
+  t.equal(slow.statusCode, 200)
+  const { total, deleted } = slow.json()
+  t.equal(total, 250)
+  t.ok(deleted > 0 && deleted < total, `some deleted, not all (${deleted})`)
+  emulator.faults.clear()
+  await waitFor('deletions still running to finish', () => emulator.uploadsOf(room).length <= total - deleted)
+  const rest = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('doctor-1') })
+  t.equal(rest.json().deleted, rest.json().total, 'the rest, in a later call')
+  t.equal(emulator.uploadsOf(room).length, 0)
 })
