@@ -10,6 +10,7 @@ import { createServiceMetrics, registerMetrics } from './platform/metrics.js'
 import { registerOpenApi } from './platform/openapi.js'
 import { PlatformLogController } from './platform/request-log.js'
 import { registerStatusRoutes } from './platform/status.js'
+import { installServerTimeouts } from './platform/server-timeouts.js'
 import { createValidatorCompiler } from './platform/validation.js'
 import { createServices, type ServiceOverrides, type Services } from './services.js'
 import { settingsRoutes } from './settings/routes.js'
@@ -43,8 +44,11 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
     schemaErrorFormatter: formatSchemaErrors,
-    return503OnClosing: false
+    return503OnClosing: false,
+    // Node checks the headers timeout at this interval (30 s by default).
+    http: { connectionsCheckingInterval: 1_000 }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  installServerTimeouts(app, { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS })
 
   app.setValidatorCompiler(createValidatorCompiler())
   installErrorHandler(app)

@@ -1,0 +1,70 @@
+import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+
+export interface ServerTimeouts {
+  /** A request other than a multipart upload must be received in full (headers and body) within this. */
+  requestTimeoutMs: number
+  /** Headers must be received within this (Node's headersTimeout). */
+  headersTimeoutMs: number
+}
+
+/** How often shutdown looks for stalled connections; one that received nothing over a period is closed. */
+const STALL_CHECK_MS = 1_000
+
+function isMultipart (req: IncomingMessage): boolean {
+  return (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/')
+}
+
+/**
+ * Slow and stalled clients (docs/operations.md, "Timeouts"): Node's headers timeout; a deadline to
+ * receive every request but multipart uploads (they have UPLOAD_IDLE_TIMEOUT_MS instead); and, at
+ * close, connections that are idle or stalled — nothing received for a second while no complete
+ * request is being answered — are closed, so a stalled client cannot hold the shutdown.
+ */
+export function installServerTimeouts (app: FastifyInstance, opts: ServerTimeouts): void {
+  const server = app.server
+  server.headersTimeout = opts.headersTimeoutMs
+  const sockets = new Set<Socket>()
+  const current = new Map<Socket, IncomingMessage>()
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.once('close', () => { sockets.delete(socket); current.delete(socket) })
+  })
+
+  app.addHook('onRequest', async (request) => {
+    const raw = request.raw
+    current.set(raw.socket, raw)
+    if (isMultipart(raw) || raw.complete) return
+    const timer = setTimeout(() => {
+      if (!raw.complete) {
+        request.log.info({ timeoutMs: opts.requestTimeoutMs }, 'request not received in time: connection closed')
+        raw.socket.destroy()
+      }
+    }, opts.requestTimeoutMs)
+    timer.unref()
+    raw.once('end', () => clearTimeout(timer))
+    raw.socket.once('close', () => clearTimeout(timer))
+  })
+  app.addHook('onResponse', async (request) => {
+    if (current.get(request.raw.socket) === request.raw) current.delete(request.raw.socket)
+  })
+
+  let sweeper: NodeJS.Timeout | undefined
+  app.addHook('preClose', async () => {
+    const seen = new Map<Socket, number>()
+    const sweep = (): void => {
+      for (const socket of sockets) {
+        const req = current.get(socket)
+        const answering = req !== undefined && req.complete
+        const read = socket.bytesRead
+        if (!answering && seen.get(socket) === read) socket.destroy()
+        else seen.set(socket, read)
+      }
+    }
+    sweep()
+    sweeper = setInterval(sweep, STALL_CHECK_MS)
+    sweeper.unref()
+  })
+  app.addHook('onClose', async () => { clearInterval(sweeper) })
+}

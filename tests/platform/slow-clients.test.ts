@@ -1,0 +1,70 @@
+import t from 'tap'
+import { existsSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { startEmulator, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
+import { body } from '../helpers/fixtures.js'
+import { httpCall, startProcess } from '../helpers/process.js'
+import { waitFor } from '../helpers/wait.js'
+
+// The compiled server (`npm test` builds first) with clients that stall part-way through a request.
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const entry = 'dist/server.js'
+
+async function serve (t: Parameters<typeof startEmulator>[0], env: Record<string, string>) {
+  if (!existsSync(`${root}/${entry}`)) throw new Error('dist/server.js is missing: run `npm run build` (npm test does it)')
+  const emulator = await startEmulator(t)
+  const proc = startProcess(t, [process.execPath, entry], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      BANDYER_BASE_URL: emulator.url,
+      BANDYER_API_SECRET_KEY: emulator.apiKey,
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'info',
+      KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+      ...env
+    }
+  })
+  const listening = await proc.waitForLog('the server to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))
+  const url = new URL(String(listening.msg).replace('Server listening at ', ''))
+  return { emulator, proc, url: url.toString().replace(/\/$/, ''), port: Number(url.port) }
+}
+
+/** A connection that sends `text` and then nothing; resolves when the server closes it. */
+function stall (t: { teardown: (fn: () => unknown) => void }, port: number, text: string): { socket: Socket, closed: Promise<void> } {
+  const socket = connect(port, '127.0.0.1', () => { socket.write(text) })
+  socket.on('error', () => {})
+  socket.on('data', () => {})
+  const closed = new Promise<void>(resolve => socket.once('close', () => resolve()))
+  t.teardown(() => socket.destroy())
+  return { socket, closed }
+}
+
+const PARTIAL_BODY = 'POST /teleconsultation HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"part'
+const PARTIAL_HEADERS = 'GET /-/healthz HTTP/1.1\r\nhost: 127.0'
+
+t.test('a request body that stops arriving has its connection closed after HTTP_REQUEST_TIMEOUT_MS; partial headers after HTTP_HEADERS_TIMEOUT_MS', async t => {
+  const { url, port } = await serve(t, { HTTP_REQUEST_TIMEOUT_MS: '500', HTTP_HEADERS_TIMEOUT_MS: '500', WAIT_BEFORE_SERVER_CLOSE_SEC: '0' })
+  const partialBody = stall(t, port, PARTIAL_BODY)
+  const partialHeaders = stall(t, port, PARTIAL_HEADERS)
+  await Promise.all([partialBody.closed, partialHeaders.closed])
+  t.pass('both stalled connections were closed by the server')
+  t.equal((await httpCall(`${url}/-/healthz`)).status, 200, 'the server goes on serving')
+})
+
+t.test('SIGTERM with stalled clients attached: exit 0; a request in progress still completes', async t => {
+  const { emulator, proc, url, port } = await serve(t, { WAIT_BEFORE_SERVER_CLOSE_SEC: '1' })
+  const stalled = [stall(t, port, PARTIAL_BODY), stall(t, port, PARTIAL_HEADERS)]
+  // A request in progress: Kaleyra takes 1.5 s to create each user and the room.
+  emulator.faults.add({ method: 'POST', kind: 'latency', ms: 1_500 })
+  const inProgress = httpCall(`${url}/teleconsultation`, { method: 'POST', json: body() })
+  await waitFor('the request to reach Kaleyra', () => emulator.requests().some(r => r.method === 'POST'))
+  proc.child.kill('SIGTERM')
+  const answered = await inProgress
+  t.equal(answered.status, 201, 'the request in progress is answered')
+  const exit = await proc.exited
+  t.same(exit, { code: 0, signal: null }, 'a clean exit')
+  await Promise.all(stalled.map(async s => { await s.closed }))
+  t.notOk(proc.logs().some(l => l.msg === 'shutdown failed'), 'no forced exit')
+})
