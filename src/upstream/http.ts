@@ -26,6 +26,12 @@ export interface HttpUpstreamOptions {
   timeoutMs: number
   /** Tests inject an undici MockAgent or a dispatcher of their own; by default a private keep-alive Agent. */
   dispatcher?: Dispatcher
+  /**
+   * Connections of the separate pool that carries streamed bodies (uploads, sent at the pace of
+   * their client), so slow clients can never take the connections of the other calls (default 16).
+   * An injected dispatcher serves both.
+   */
+  streamConnections?: number
   /** Headers of every request to the base origin (credentials): never sent to another origin. */
   defaultHeaders?: Record<string, string>
   /** user-agent of every request (default: undici's). */
@@ -108,6 +114,7 @@ export class HttpUpstream {
   readonly #origin: string
   readonly #basePath: string
   readonly #dispatcher: Dispatcher
+  readonly #streamDispatcher: Dispatcher
   readonly #ownsDispatcher: boolean
   readonly #timeoutMs: number
   readonly #defaultHeaders: Record<string, string>
@@ -123,6 +130,7 @@ export class HttpUpstream {
     this.#basePath = base.pathname.replace(/\/+$/, '')
     this.#ownsDispatcher = opts.dispatcher === undefined
     this.#dispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 })
+    this.#streamDispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: opts.streamConnections ?? 16 })
     this.#timeoutMs = opts.timeoutMs
     this.#defaultHeaders = opts.defaultHeaders ?? {}
     this.#userAgent = opts.userAgent
@@ -147,7 +155,7 @@ export class HttpUpstream {
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= attempts
       try {
-        const res = await this.#once(req, attempt)
+        const res = await this.#once(req, attempt, deadline)
         if (!last && RETRYABLE_STATUS.has(res.statusCode)) {
           const asked = retryAfterMs(res.headers['retry-after'])
           // A wait the upstream asked for is honoured within the call's deadline, never past it:
@@ -177,7 +185,7 @@ export class HttpUpstream {
   }
 
   async close (): Promise<void> {
-    if (this.#ownsDispatcher) await this.#dispatcher.close()
+    if (this.#ownsDispatcher) await Promise.all([this.#dispatcher.close(), this.#streamDispatcher.close()])
   }
 
   async #readText (res: UpstreamResponse, operation: string): Promise<string> {
@@ -199,8 +207,13 @@ export class HttpUpstream {
     return Buffer.concat(chunks).toString('utf8')
   }
 
-  async #once (req: UpstreamRequest, attempt: number): Promise<UpstreamResponse> {
-    const timeoutMs = req.timeoutMs ?? this.#timeoutMs
+  /**
+   * One attempt, within what is left of the call's deadline: the deadline counts from the call,
+   * retries, backoff and any wait for a pooled connection included (the abort reaches a queued request).
+   */
+  async #once (req: UpstreamRequest, attempt: number, deadline: number): Promise<UpstreamResponse> {
+    const streamed = req.body instanceof Readable
+    const timeoutMs = streamed ? (req.timeoutMs ?? this.#timeoutMs) : Math.max(1, deadline - Date.now())
     const address = req.url ?? this.url(req.path, req.query)
     // Credentials stay on the origin they belong to: a link to another host gets none of them.
     const headers: Record<string, string> = new URL(address).origin === this.#origin ? { ...this.#defaultHeaders } : {}
@@ -244,7 +257,7 @@ export class HttpUpstream {
         method: req.method,
         headers,
         body,
-        dispatcher: this.#dispatcher,
+        dispatcher: streamed ? this.#streamDispatcher : this.#dispatcher,
         signal: controller.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs

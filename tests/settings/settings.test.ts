@@ -4,7 +4,7 @@ import { Readable } from 'node:stream'
 import t from 'tap'
 import { request } from 'undici'
 import { KALEYRA_FAULT_TIMEOUT, setup, startEmulator } from '../helpers/app.js'
-import { as } from '../helpers/fixtures.js'
+import { as, body } from '../helpers/fixtures.js'
 import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
 import { waitFor } from '../helpers/wait.js'
 import { background, BOUNDARY, CLOSING, jpeg, multipart, partHead } from './fixtures/multipart.js'
@@ -226,4 +226,30 @@ t.test('Kaleyra failing: 502, or 504 when it does not answer', async t => {
   const eleventh = await upload(app, form)
   t.equal(eleventh.statusCode, 400, 'Kaleyra refusing the image (10 per company) is a 400')
   t.match(eleventh.json().error, /^Failed POST \/settings\/background-image: Kaleyra refused the image \(validation_error\)$/)
+})
+
+t.test('70 uploads held open by slow clients: the other Kaleyra calls still answer (uploads have their own pool)', async t => {
+  const { app, emulator } = await setup(t)
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as AddressInfo
+  const image = jpeg(MB)
+  const stop = new AbortController()
+  let release = (): void => {}
+  const released = new Promise<void>(resolve => { release = resolve })
+  async function * stuck (): AsyncGenerator<Buffer> {
+    yield Buffer.from(partHead(background(image)))
+    yield image.subarray(0, 1024)
+    await released
+  }
+  const uploads = Array.from({ length: 70 }, async () => await request(`http://127.0.0.1:${port}/settings/background-image`, {
+    method: 'POST', headers: { ...admin, ...multipart().headers }, body: Readable.from(stuck()), signal: stop.signal
+  }).catch(() => null))
+  t.teardown(async () => { stop.abort(); release(); await Promise.all(uploads) })
+  await waitFor('the uploads to hold Kaleyra connections', () => emulator.requests().filter(r => r.path === '/v2/company/virtual-background').length >= 16)
+
+  const created = await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
+  t.equal(created.statusCode, 201, 'a teleconsultation is created meanwhile')
+  const id: string = created.json().roomId
+  t.equal((await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })).statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: '/-/ready' })).statusCode, 200, 'ready')
 })
