@@ -38,6 +38,19 @@ export function createMemoryTeleconsultationStore (): TeleconsultationStore {
       }
       return found
     },
+    async findByRoomId (roomId) {
+      for (const record of records.values()) if (record.bandyerRoomId === roomId) return structuredClone(record)
+      return null
+    },
+    async listRoomsToClose (endedBefore, limit) {
+      const found: TeleconsultationRecord[] = []
+      const before = Date.parse(endedBefore)
+      for (const record of records.values()) {
+        if (found.length >= limit) break
+        if (record.bandyerRoomId !== null && record.roomClosedAt == null && Date.parse(record.endDate) < before) found.push(structuredClone(record))
+      }
+      return found
+    },
     async ping () {},
     async close () {}
   }

@@ -15,6 +15,13 @@ export interface StoredParticipant {
 
 export type TeleconsultationState = 'WAITING_FOR_PARTICIPANTS' | 'ROOM_CREATED'
 
+/** A session of the room that Kaleyra said (by webhook) has a recording and/or a transcription ready. */
+export interface ReadySession {
+  sessionId: string
+  recording?: boolean
+  transcription?: boolean
+}
+
 /** The fields the service writes. Store metadata (id, version) lives in TeleconsultationRecord. */
 export interface TeleconsultationData {
   bandyerRoomId: string | null
@@ -25,6 +32,10 @@ export interface TeleconsultationData {
   endDate: string
   /** Kaleyra rooms that replaced-out or compensated but could not be deleted yet (retried by the reaper). */
   pendingRoomDeletions: string[]
+  /** ROOM_CLOSE_AFTER_END_MS: when the room was closed after the end date (absent: not closed; null clears it). */
+  roomClosedAt?: string | null
+  /** KALEYRA_WEBHOOKS: sessions of the current room with a recording or transcription ready (absent: none known). */
+  readySessions?: ReadySession[]
 }
 
 export interface TeleconsultationRecord extends TeleconsultationData {
@@ -56,6 +67,10 @@ export interface TeleconsultationStore {
   remove: (id: string, ctx?: StoreContext) => Promise<boolean>
   /** Records whose pendingRoomDeletions is not empty, for the reaper. */
   listWithPendingRoomDeletions: (limit: number) => Promise<TeleconsultationRecord[]>
+  /** The record whose current room is `roomId` (Kaleyra webhooks name rooms, not teleconsultations). */
+  findByRoomId: (roomId: string) => Promise<TeleconsultationRecord | null>
+  /** Records with a room not closed yet whose endDate is before `endedBefore` (ISO date), for ROOM_CLOSE_AFTER_END_MS. */
+  listRoomsToClose: (endedBefore: string, limit: number) => Promise<TeleconsultationRecord[]>
   ping: () => Promise<void>
   close: () => Promise<void>
 }

@@ -153,9 +153,11 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
         const scheduleChanged = schedule.startDate !== record.startDate || schedule.endDate !== record.endDate
         const countChanged = next.number !== record.participantsNumber
         const roomChanged = scheduleChanged || countChanged || roomSetupKey(prepared) !== roomSetupKey(storedInputs)
-        if (!roomChanged && participantsKey(prepared) === participantsKey(storedInputs)) return
-
         const complete = prepared.length === next.number
+        // A room Kaleyra deleted (KALEYRA_WEBHOOKS) leaves a complete teleconsultation without one: any PATCH makes a new one.
+        const roomLost = record.bandyerRoomId === null && complete
+        if (!roomChanged && !roomLost && participantsKey(prepared) === participantsKey(storedInputs)) return
+
         if (!roomChanged && record.bandyerRoomId !== null) {
           // Only names or languages changed: keep the room and its links.
           const links = new Map(record.participants.map(p => [p.userId, p.accessLinkURL]))

@@ -29,6 +29,8 @@ export function faultyStores (inner: Stores) {
     update: async (...args) => { maybeFail('update', 'update'); return await counted('update', async () => await t.update(...args)) },
     remove: async (...args) => { maybeFail('remove', 'remove'); return await counted('remove', async () => await t.remove(...args)) },
     listWithPendingRoomDeletions: async (...args) => await t.listWithPendingRoomDeletions(...args),
+    findByRoomId: async (...args) => await t.findByRoomId(...args),
+    listRoomsToClose: async (...args) => await t.listRoomsToClose(...args),
     ping: async () => { await t.ping() },
     close: async () => { await t.close() }
   }
