@@ -76,7 +76,9 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
     const oldRoom = record.bandyerRoomId !== null && record.bandyerRoomId !== changes.bandyerRoomId ? record.bandyerRoomId : null
     const pendingRoomDeletions = oldRoom !== null ? [...record.pendingRoomDeletions, oldRoom] : record.pendingRoomDeletions
     try {
-      await store.update(record.id, record.version, { ...changes, pendingRoomDeletions }, ctx)
+      // A new room reopens a teleconsultation closed after its end (ROOM_CLOSE_AFTER_END_MS).
+      const reopened = newRoom !== null && record.roomClosedAt != null ? { roomClosedAt: null } : {}
+      await store.update(record.id, record.version, { ...changes, pendingRoomDeletions, ...reopened }, ctx)
     } catch (err) {
       if (newRoom !== null) {
         if (isUpstreamError(err) && err.ambiguous) reaper.settleUnknownSwap(record.id, record.version, newRoom.roomId, ctx)
