@@ -124,3 +124,29 @@ t.test('transcription: 404 without asking Kaleyra until on_transcription_availab
   const record = await ctx.stores.teleconsultations.get(id)
   t.same(record?.readySessions, [{ sessionId, recording: true, transcription: true }])
 })
+
+t.test('the emulator sends signed webhooks: a room deleted there stops the old link; a recording made ready is remembered', async t => {
+  const ctx = await setup(t, { env: ON })
+  const address = await ctx.app.listen({ host: '127.0.0.1', port: 0 })
+  ctx.emulator.setWebhookUrl(`${address}/webhooks/kaleyra`)
+  const { id, roomId } = await created(ctx)
+  const sessionId = ctx.emulator.addSession(roomId)
+  ctx.emulator.setRecordingReady(sessionId)
+  t.same(await ctx.emulator.webhookDeliveries(), [{ event: 'on_recording_available', status: 200 }])
+  await ctx.services.webhooks?.idle()
+  t.same((await ctx.stores.teleconsultations.get(id))?.readySessions, [{ sessionId, recording: true }])
+
+  const deleted = await fetch(`${ctx.emulator.url}/v2/rooms/${roomId}`, { method: 'DELETE', headers: { apikey: ctx.emulator.apiKey } })
+  t.equal(deleted.status, 200)
+  t.same((await ctx.emulator.webhookDeliveries()).map(d => d.event), ['on_recording_available', 'on_room_deleted'])
+  await ctx.services.webhooks?.idle()
+  const view = await ctx.app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('patient-1') })
+  t.equal(view.json().accessLinkURL, null)
+})
+
+t.test('the emulator sends nothing unless told where', async t => {
+  const ctx = await setup(t, { env: ON })
+  const { roomId } = await created(ctx)
+  await fetch(`${ctx.emulator.url}/v2/rooms/${roomId}`, { method: 'DELETE', headers: { apikey: ctx.emulator.apiKey } })
+  t.same(await ctx.emulator.webhookDeliveries(), [])
+})
