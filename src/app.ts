@@ -16,6 +16,7 @@ import { createServices, type ServiceOverrides, type Services } from './services
 import { settingsRoutes } from './settings/routes.js'
 import { teleconsultationRoutes } from './teleconsultations/routes.js'
 import { transcriptionRoutes } from './transcription/routes.js'
+import { kaleyraWebhookRoutes } from './webhooks/routes.js'
 
 /** Replaceable parts, for tests and for the demo. */
 export interface AppOverrides extends ServiceOverrides {
@@ -60,7 +61,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
   })
 
   // The metrics see every upstream call, a test's observer too.
-  const services = createServices(config, { log: app.log, events: metrics.teleconsultations }, {
+  const services = createServices(config, { log: app.log, events: metrics.teleconsultations, integrations: metrics.integrations }, {
     ...given,
     upstreamObserver: metrics.upstreamObserver(given.upstreamObserver)
   })
@@ -73,6 +74,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
     await api.register(credentialsRoutes, { credentials: services.credentials })
     await api.register(settingsRoutes, { settings: services.settings })
     await api.register(transcriptionRoutes, { transcriptions: services.transcriptions })
+    if (services.webhooks !== undefined) await api.register(kaleyraWebhookRoutes, { webhooks: services.webhooks })
   }, { prefix: apiPrefix(env) })
 
   return { app, services }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import { composeApp } from './app.js'
 import { ConfigError, loadConfig } from './config/index.js'
+import { apiPrefix } from './config/env.js'
 import { demoHelp, startEmbeddedKaleyra } from './demo.js'
 
 async function main (): Promise<void> {
@@ -41,6 +42,8 @@ async function main (): Promise<void> {
   const address = await app.listen({ host: '0.0.0.0', port: config.env.HTTP_PORT })
   if (emulator !== null) {
     const local = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')
+    // The emulator tells the service what Kaleyra would (rooms deleted, recordings ready).
+    if (config.env.KALEYRA_WEBHOOKS) emulator.emulator.setWebhookUrl(`${local}${apiPrefix(config.env)}/webhooks/kaleyra`)
     process.stdout.write(demoHelp(local, emulator.emulator.url, config.env) + '\n')
   }
 }

@@ -14,10 +14,13 @@ import { createCrudStores, type CrudStoresOptions } from './store/crud/index.js'
 import { createMemoryStores } from './store/memory.js'
 import type { Stores } from './store/types.js'
 import type { TeleconsultationEvents } from './teleconsultations/events.js'
+import { createRoomCloser, type RoomCloser, type RoomCloserOptions } from './teleconsultations/closer.js'
 import { createRoomReaper, type ReaperOptions, type RoomReaper } from './teleconsultations/reaper.js'
 import { createTeleconsultationService, type TeleconsultationService } from './teleconsultations/service.js'
 import { createTranscriptionService, type TranscriptionService } from './transcription/service.js'
 import type { UpstreamObserver } from './upstream/http.js'
+import { NO_EVENTS, type EventPublisher, type IntegrationObserver } from './events/types.js'
+import { createKaleyraWebhookService, type KaleyraWebhookService } from './webhooks/service.js'
 
 /** Replaceable parts of the services, for tests and for the demo. */
 export interface ServiceOverrides {
@@ -32,6 +35,9 @@ export interface ServiceOverrides {
   crud?: Pick<CrudStoresOptions, 'dispatcher' | 'retryDelayMs' | 'lostInsertChecksMs'>
   identity?: IdentityProvider
   reaper?: ReaperOptions
+  closer?: RoomCloserOptions
+  /** Delays between attempts to apply a Kaleyra webhook the store could not take. */
+  webhookRetryDelaysMs?: number[]
   /** The clock of the service: immutability windows and how long cached answers are reused (tests fix it). */
   now?: () => number
 }
@@ -40,6 +46,7 @@ export interface ServiceOverrides {
 export interface ServiceHost {
   log: FastifyBaseLogger
   events?: TeleconsultationEvents
+  integrations?: IntegrationObserver
 }
 
 /** Everything the routes and the process need, built once per app. */
@@ -53,6 +60,12 @@ export interface Services {
   settings: SettingsService
   transcriptions: TranscriptionService
   readiness: ReadinessCheck
+  /** ROOM_CLOSE_AFTER_END_MS set only. */
+  closer?: RoomCloser
+  /** KALEYRA_WEBHOOKS=true only. */
+  webhooks?: KaleyraWebhookService
+  /** Where the domain hands its events (EVENTS_WEBHOOK_URL; a no-op without it). */
+  publisher: EventPublisher
   /** Stops the reaper, then closes the upstream pools. */
   close: () => Promise<void>
 }
@@ -89,9 +102,20 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     now: overrides.now
   })
 
+  const publisher: EventPublisher = NO_EVENTS
+  const webhooks = env.KALEYRA_WEBHOOKS
+    ? createKaleyraWebhookService({ config, store: stores.teleconsultations, log: host.log, events: publisher, observer: host.integrations, now: overrides.now, retryDelaysMs: overrides.webhookRetryDelaysMs })
+    : undefined
+  const closer = env.ROOM_CLOSE_AFTER_END_MS !== undefined
+    ? createRoomCloser({ store: stores.teleconsultations, reaper, log: host.log, closeAfterMs: env.ROOM_CLOSE_AFTER_END_MS, events: publisher, observer: host.integrations, now: overrides.now }, overrides.closer)
+    : undefined
+
   return {
     kaleyra,
     stores,
+    webhooks,
+    closer,
+    publisher,
     identity,
     reaper,
     teleconsultations: createTeleconsultationService({
@@ -102,6 +126,7 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     transcriptions: createTranscriptionService({ config, kaleyra, store: stores.teleconsultations }),
     readiness,
     async close () {
+      await Promise.all([webhooks?.close(), closer?.close()])
       await reaper.close()
       await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), identity.close()])
     }

@@ -37,6 +37,15 @@ export function setTranscriptionOf (state: EmulatorState, sessionId: string, tra
   const session = state.sessions.get(sessionId)
   if (session === undefined) throw new Error(`unknown session ${sessionId}`)
   session.transcription = transcriptionSource(transcription)
+  state.webhooks.send('on_transcription_available', { room_id: session.roomId, session_id: sessionId })
+}
+
+/** The recording of a session is processed: its link can be asked for, and Kaleyra says so by webhook. */
+export function setRecordingReadyOf (state: EmulatorState, sessionId: string): void {
+  const session = state.sessions.get(sessionId)
+  if (session === undefined) throw new Error(`unknown session ${sessionId}`)
+  session.recordingReady = true
+  state.webhooks.send('on_recording_available', { room_id: session.roomId, session_id: sessionId })
 }
 
 function sessionState (s: SessionRecord): Record<string, unknown> {
@@ -136,6 +145,21 @@ export function registerControlRoutes (app: FastifyInstance, state: EmulatorStat
     if (request.body === undefined) throw validationError('body must be the transcription JSON, or { "bytes": n }')
     asValidation(() => setTranscriptionOf(state, request.params.sessionId, request.body))
     return { session_id: request.params.sessionId }
+  })
+
+  app.put('/_emulator/webhook', async (request) => {
+    const body = objectBody(request.body, ['url'])
+    if (body.url !== null && (typeof body.url !== 'string' || !/^https?:\/\/\S+$/.test(body.url))) throw validationError('body.url must be an http(s) URL or null')
+    state.webhooks.url = body.url as string | null
+    return { url: state.webhooks.url }
+  })
+
+  app.get('/_emulator/webhook', async () => ({ url: state.webhooks.url, deliveries: [...state.webhooks.deliveries] }))
+
+  app.post<{ Params: { sessionId: string } }>('/_emulator/sessions/:sessionId/recording', async (request) => {
+    if (!state.sessions.has(request.params.sessionId)) throw notFound(`session ${request.params.sessionId} not found`)
+    setRecordingReadyOf(state, request.params.sessionId)
+    return { session_id: request.params.sessionId, recording: 'ready' }
   })
 
   app.post('/_emulator/reset', async () => {

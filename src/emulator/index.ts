@@ -3,16 +3,18 @@
 // server (the file origin) serves the files it gives as temporary links.
 import type { AddressInfo } from 'node:net'
 import { buildEmulatorApp } from './app.js'
-import { addSessionTo, configure, deactivateUserOf, setTranscriptionOf } from './control.js'
+import { addSessionTo, configure, deactivateUserOf, setRecordingReadyOf, setTranscriptionOf } from './control.js'
 import { FaultList, type FaultRule } from './faults.js'
 import { startFileOrigin } from './files.js'
 import { Lifecycle } from './pipeline.js'
 import { checkSettings, type EmulatorSettings } from './settings.js'
+import { WebhookSender, type WebhookDelivery } from './webhooks.js'
 import { EmulatorState, publicRoom, type EmulatedRoom, type FileRequestEntry, type RequestLogEntry } from './state.js'
 
 export type { FaultRule, FaultKind, FaultPhase } from './faults.js'
 export type { EmulatedRoom, EmulatedParticipant, FileRequestEntry, RequestLogEntry } from './state.js'
 export type { EmulatorSettings } from './settings.js'
+export type { WebhookDelivery } from './webhooks.js'
 
 export interface EmulatorOptions {
   apiKey: string
@@ -69,6 +71,12 @@ export interface KaleyraEmulator {
   addSession: (roomId: string, opts?: AddSessionOptions) => string
   /** `{ bytes: n }` (exactly that) asks for a generated transcription of n bytes. */
   setTranscription: (sessionId: string, transcription: unknown) => void
+  /** Where signed webhooks go (room deleted, recording or transcription ready); null: none (the default). */
+  setWebhookUrl: (url: string | null) => void
+  /** Webhooks sent, in order, with the status they got (0: no answer); awaits those in flight. */
+  webhookDeliveries: () => Promise<WebhookDelivery[]>
+  /** The session's recording is ready: its link can be asked for, and on_recording_available is sent. */
+  setRecordingReady: (sessionId: string) => void
   /** Forgets everything but the api key and the start settings, and clears the faults. */
   reset: () => void
 }
@@ -81,6 +89,7 @@ function urlOf (address: AddressInfo): string {
 export async function startKaleyraEmulator (opts: EmulatorOptions): Promise<KaleyraEmulator> {
   if (typeof opts.apiKey !== 'string' || opts.apiKey === '') throw new TypeError('the emulator needs an apiKey')
   const state = new EmulatorState()
+  state.webhooks = new WebhookSender(opts.apiKey)
   state.startSettings = { ...state.startSettings, ...checkSettings(opts.settings ?? {}) }
   state.settings = { ...state.startSettings }
   const faults = new FaultList()
@@ -104,7 +113,7 @@ export async function startKaleyraEmulator (opts: EmulatorOptions): Promise<Kale
     close: async () => {
       closed ??= (async () => {
         lifecycle.close()
-        await Promise.all([app.close(), files.close()])
+        await Promise.all([app.close(), files.close(), state.webhooks.idle()])
       })()
       await closed
     },
@@ -126,6 +135,12 @@ export async function startKaleyraEmulator (opts: EmulatorOptions): Promise<Kale
     uploadsOf: roomId => state.uploadsOf(roomId),
     addSession: (roomId, sessionOpts) => addSessionTo(state, roomId, sessionOpts),
     setTranscription: (sessionId, transcription) => setTranscriptionOf(state, sessionId, transcription),
+    setWebhookUrl: url => { state.webhooks.url = url },
+    webhookDeliveries: async () => {
+      await state.webhooks.idle()
+      return state.webhooks.deliveries.map(d => ({ ...d }))
+    },
+    setRecordingReady: sessionId => setRecordingReadyOf(state, sessionId),
     reset
   }
 }

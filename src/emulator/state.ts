@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { TOOL_NAMES, type KaleyraRole, type RecordingType, type Tools } from '../kaleyra/wire.js'
 import { DEFAULT_SETTINGS, type EmulatorSettings } from './settings.js'
+import { WebhookSender } from './webhooks.js'
 
 export interface EmulatedParticipant { userId: string, isAdmin: boolean, tools: Tools, link: string }
 
@@ -34,6 +35,8 @@ export interface SessionRecord {
   startDate: string
   endDate: string | null
   transcription: TranscriptionSource | null
+  /** Whether the session's recording is ready (GET /v2/sessions/{id}/recording answers a link). */
+  recordingReady?: boolean
 }
 
 export interface BackgroundRecord { alias: string, bytes: Buffer, createdAt: string }
@@ -97,8 +100,11 @@ export class EmulatorState {
   /** File link token → session whose transcription it serves. */
   fileLinks = new Map<string, string>()
   fileRequests: FileRequestEntry[] = []
+  /** Webhooks sent when rooms are deleted and recordings or transcriptions become ready. */
+  webhooks = new WebhookSender('')
 
   reset (): void {
+    this.webhooks.reset()
     this.users.clear()
     this.rooms.clear()
     this.links.clear()

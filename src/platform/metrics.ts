@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fastifyMetrics from 'fastify-metrics'
 import * as promClient from 'prom-client'
+import type { IntegrationObserver } from '../events/types.js'
 import type { TeleconsultationEvents } from '../teleconsultations/events.js'
 import type { UpstreamObserver } from '../upstream/http.js'
 
@@ -12,6 +13,7 @@ export interface ServiceMetrics {
   /** An observer for the upstream HTTP clients; `next` (e.g. a test's) is told too. */
   upstreamObserver: (next?: UpstreamObserver) => UpstreamObserver
   teleconsultations: TeleconsultationEvents
+  integrations: IntegrationObserver
 }
 
 let processRegistry: promClient.Registry | undefined
@@ -59,6 +61,17 @@ export function createServiceMetrics (): ServiceMetrics {
   const roomsDeleted = counter('teleconsultation_rooms_deleted_total', 'Kaleyra rooms deleted (with their teleconsultation, after a replacement, or as a clean-up)')
   const compensations = counter('teleconsultation_compensations_total', 'New Kaleyra rooms given up because the change could not be stored')
 
+  const webhooks = new Counter({
+    name: 'kaleyra_webhooks_received_total',
+    help: 'Kaleyra webhooks received, by event and outcome (processed, duplicate, ignored, rejected, failed)',
+    labelNames: ['event', 'outcome'] as const,
+    registers
+  })
+  const roomsClosed = counter('teleconsultation_rooms_closed_total', 'Kaleyra rooms deleted ROOM_CLOSE_AFTER_END_MS after their teleconsultation ended')
+  const eventLabels = ['type'] as const
+  const delivered = new Counter({ name: 'events_delivered_total', help: 'Events delivered to EVENTS_WEBHOOK_URL', labelNames: eventLabels, registers })
+  const failed = new Counter({ name: 'events_failed_total', help: 'Events given up after EVENTS_RETRY_FOR_MS', labelNames: eventLabels, registers })
+
   const observe: UpstreamObserver = event => {
     const labels = { target: event.target, operation: event.operation, status_class: event.statusClass }
     duration.observe(labels, event.durationSeconds)
@@ -75,6 +88,12 @@ export function createServiceMetrics (): ServiceMetrics {
       roomReplaced: () => roomsReplaced.inc(),
       roomDeleted: () => roomsDeleted.inc(),
       compensation: () => compensations.inc()
+    },
+    integrations: {
+      webhook: (event, outcome) => webhooks.inc({ event, outcome }),
+      roomClosed: () => roomsClosed.inc(),
+      eventDelivered: type => delivered.inc({ type }),
+      eventFailed: type => failed.inc({ type })
     }
   }
 }

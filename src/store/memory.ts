@@ -41,6 +41,19 @@ export function createMemoryTeleconsultationStore (): TeleconsultationStore {
     // Removal is immediate in memory: nothing is ever trashed.
     async listTrashedWithRooms () { return [] },
     async releaseTrashed () {},
+    async findByRoomId (roomId) {
+      for (const record of records.values()) if (record.bandyerRoomId === roomId) return structuredClone(record)
+      return null
+    },
+    async listRoomsToClose (endedBefore, limit) {
+      const found: TeleconsultationRecord[] = []
+      const before = Date.parse(endedBefore)
+      for (const record of records.values()) {
+        if (found.length >= limit) break
+        if (record.bandyerRoomId !== null && record.roomClosedAt == null && Date.parse(record.endDate) < before) found.push(structuredClone(record))
+      }
+      return found
+    },
     async ping () {},
     async close () {}
   }

@@ -16,6 +16,13 @@ export interface StoredParticipant {
 /** `DELETING`: a DELETE began; its rooms are in pendingRoomDeletions and it reads as missing (docs/design.md). */
 export type TeleconsultationState = 'WAITING_FOR_PARTICIPANTS' | 'ROOM_CREATED' | 'DELETING'
 
+/** A session of the room that Kaleyra said (by webhook) has a recording and/or a transcription ready. */
+export interface ReadySession {
+  sessionId: string
+  recording?: boolean
+  transcription?: boolean
+}
+
 /** The fields the service writes. Store metadata (id, version) lives in TeleconsultationRecord. */
 export interface TeleconsultationData {
   bandyerRoomId: string | null
@@ -26,6 +33,10 @@ export interface TeleconsultationData {
   endDate: string
   /** Kaleyra rooms that replaced-out or compensated but could not be deleted yet (retried by the reaper). */
   pendingRoomDeletions: string[]
+  /** ROOM_CLOSE_AFTER_END_MS: when the room was closed after the end date (absent: not closed; null clears it). */
+  roomClosedAt?: string | null
+  /** KALEYRA_WEBHOOKS: sessions of the current room with a recording or transcription ready (absent: none known). */
+  readySessions?: ReadySession[]
 }
 
 export interface TeleconsultationRecord extends TeleconsultationData {
@@ -61,6 +72,10 @@ export interface TeleconsultationStore {
   listTrashedWithRooms: (limit: number) => Promise<TeleconsultationRecord[]>
   /** Clears the room fields of a trashed record once its rooms are deleted (conditional on `version`). */
   releaseTrashed: (id: string, version: number) => Promise<void>
+  /** The record whose current room is `roomId` (Kaleyra webhooks name rooms, not teleconsultations). */
+  findByRoomId: (roomId: string) => Promise<TeleconsultationRecord | null>
+  /** Records with a room not closed yet whose endDate is before `endedBefore` (ISO date), for ROOM_CLOSE_AFTER_END_MS. */
+  listRoomsToClose: (endedBefore: string, limit: number) => Promise<TeleconsultationRecord[]>
   ping: () => Promise<void>
   close: () => Promise<void>
 }

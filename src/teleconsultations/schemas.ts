@@ -80,6 +80,7 @@ export const ViewSchema = Type.Object({
   bandyerUserId: Type.String({ description: 'Kaleyra id of the caller' }),
   accessLinkURL: Type.Union([Type.String(), Type.Null()], { description: 'Personal link; null until the room exists and the teleconsultation can no longer change' }),
   participantsBandyerCall: Type.Array(Type.Object({ bandyerUserId: Type.String(), fullName: Type.Optional(Type.String()) })),
+  status: Type.Optional(Type.Literal('ended', { description: 'ROOM_CLOSE_AFTER_END_MS: the room was closed after the end date (accessLinkURL is then null)' })),
   details: Type.Optional(DetailsSchema)
 }, {
   examples: [{

@@ -76,7 +76,9 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
     const oldRoom = record.bandyerRoomId !== null && record.bandyerRoomId !== changes.bandyerRoomId ? record.bandyerRoomId : null
     const pendingRoomDeletions = oldRoom !== null ? [...record.pendingRoomDeletions, oldRoom] : record.pendingRoomDeletions
     try {
-      await store.update(record.id, record.version, { ...changes, pendingRoomDeletions }, ctx)
+      // A new room reopens a teleconsultation closed after its end (ROOM_CLOSE_AFTER_END_MS).
+      const reopened = newRoom !== null && record.roomClosedAt != null ? { roomClosedAt: null } : {}
+      await store.update(record.id, record.version, { ...changes, pendingRoomDeletions, ...reopened }, ctx)
     } catch (err) {
       if (newRoom !== null) {
         if (isUpstreamError(err) && err.ambiguous) reaper.settleUnknownSwap(record.id, record.version, newRoom.roomId, ctx)
@@ -153,9 +155,11 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
         const scheduleChanged = schedule.startDate !== record.startDate || schedule.endDate !== record.endDate
         const countChanged = next.number !== record.participantsNumber
         const roomChanged = scheduleChanged || countChanged || roomSetupKey(prepared) !== roomSetupKey(storedInputs)
-        if (!roomChanged && participantsKey(prepared) === participantsKey(storedInputs)) return
-
         const complete = prepared.length === next.number
+        // A room Kaleyra deleted (KALEYRA_WEBHOOKS) leaves a complete teleconsultation without one: any PATCH makes a new one.
+        const roomLost = record.bandyerRoomId === null && complete
+        if (!roomChanged && !roomLost && participantsKey(prepared) === participantsKey(storedInputs)) return
+
         if (!roomChanged && record.bandyerRoomId !== null) {
           // Only names or languages changed: keep the room and its links.
           const links = new Map(record.participants.map(p => [p.userId, p.accessLinkURL]))

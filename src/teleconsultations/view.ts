@@ -25,6 +25,7 @@ export interface TeleconsultationView {
   bandyerUserId: string
   accessLinkURL: string | null
   participantsBandyerCall: Array<{ bandyerUserId: string, fullName?: string }>
+  status?: 'ended'
   details?: RoomDetails
 }
 
@@ -67,7 +68,8 @@ export function createTeleconsultationView (deps: {
     const { record, me } = await loadForParticipant(deps.store, id, ctx)
 
     let accessLinkURL: string | null = null
-    if (me.accessLinkURL !== null && isFrozen(record, deps.now(), env.IMMUTABLE_PERIOD_MS)) {
+    const ended = record.roomClosedAt != null
+    if (!ended && me.accessLinkURL !== null && isFrozen(record, deps.now(), env.IMMUTABLE_PERIOD_MS)) {
       const groups = new Set([...(me.groups ?? []), ...ctx.callerGroups])
       const virtualBackground = opts.useBackground === true || service.groupsWithBackgroundList.some(g => groups.has(g))
       const language = (LINK_LANGUAGES as readonly string[]).includes(opts.language ?? '') ? opts.language : undefined
@@ -77,6 +79,10 @@ export function createTeleconsultationView (deps: {
       bandyerUserId: me.userBandyerId,
       accessLinkURL,
       participantsBandyerCall: record.participants.map(p => ({ bandyerUserId: p.userBandyerId, fullName: p.fullName }))
+    }
+    if (ended) {
+      view.status = 'ended'
+      return view
     }
     if (record.bandyerRoomId !== null) {
       const roomDetails = await details(record.bandyerRoomId, ctx)

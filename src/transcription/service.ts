@@ -51,6 +51,10 @@ export function createTranscriptionService (deps: { config: AppConfig, kaleyra: 
       if (!env.OFFLINE_TRANSCRIPTION) throw new ConflictError('Transcription not available: transcription is disabled')
       const foreign = (): Error => new NotFoundError(`Session ${sessionId} not found in teleconsultation ${id}`)
       if (record.bandyerRoomId === null) throw foreign()
+      // With Kaleyra's webhooks, readiness is what Kaleyra said: no need to ask before it did.
+      if (env.KALEYRA_WEBHOOKS && record.readySessions?.some(s => s.sessionId === sessionId && s.transcription === true) !== true) {
+        throw new NotFoundError('Transcription not available yet')
+      }
       const sessions = await deps.kaleyra.listSessions(record.bandyerRoomId)
       if (!sessions.some(s => s.sessionId === sessionId)) throw foreign()
 

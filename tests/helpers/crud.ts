@@ -3,8 +3,11 @@ import { startFakeCrudService, type FakeCrudService } from '../fakes/crud-servic
 /** The teleconsultations collection as docs/crud-collections.md tells to define it. */
 export const TELECONSULTATION_FIELDS = [
   'bandyerRoomId', 'participantsNumber', 'participants', 'teleconsultationState', 'startDate', 'endDate',
-  'version', 'pendingRoomDeletions', 'lastWriteId'
+  'version', 'pendingRoomDeletions', 'lastWriteId', 'roomClosedAt', 'readySessions'
 ]
+
+/** What a configuration without ROOM_CLOSE_AFTER_END_MS and KALEYRA_WEBHOOKS writes. */
+export const DEFAULT_WRITTEN_FIELDS = TELECONSULTATION_FIELDS.filter(f => f !== 'roomClosedAt' && f !== 'readySessions')
 
 /** The user-id map collection as the original service defined it. */
 export const USER_MAP_FIELDS = ['receivedUserId', 'bandyerId', 'fullName', 'groups']

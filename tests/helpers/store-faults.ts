@@ -31,6 +31,8 @@ export function faultyStores (inner: Stores) {
     listWithPendingRoomDeletions: async (...args) => await t.listWithPendingRoomDeletions(...args),
     listTrashedWithRooms: async (...args) => await t.listTrashedWithRooms(...args),
     releaseTrashed: async (...args) => { await t.releaseTrashed(...args) },
+    findByRoomId: async (...args) => await t.findByRoomId(...args),
+    listRoomsToClose: async (...args) => await t.listRoomsToClose(...args),
     ping: async () => { await t.ping() },
     close: async () => { await t.close() }
   }

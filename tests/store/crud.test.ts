@@ -7,7 +7,7 @@ import { createCrudStores } from '../../src/store/crud/index.js'
 import { StoreDuplicateError } from '../../src/store/errors.js'
 import { UpstreamError } from '../../src/upstream/errors.js'
 import { FAST_CRUD, setup, startEmulator, type TestContext, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
-import { startCrud, TELECONSULTATION_FIELDS, USER_MAP_FIELDS } from '../helpers/crud.js'
+import { DEFAULT_WRITTEN_FIELDS, startCrud, TELECONSULTATION_FIELDS, USER_MAP_FIELDS } from '../helpers/crud.js'
 import { as, body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 import { captureLogs } from '../helpers/logs.js'
 import { startFakeCrudService, type FakeCrudService } from '../fakes/crud-service.js'
@@ -34,7 +34,7 @@ t.test('create → patch → get → delete: the documents and requests are the 
   t.equal((insert.body as Record<string, unknown>).__STATE__, 'PUBLIC', 'inserted as PUBLIC, not the DRAFT default')
   const [room] = emulator.liveRooms()
   const doc = crud.document('teleconsultations', id)!
-  t.same(Object.keys(doc).sort(), [...TELECONSULTATION_FIELDS, ...METADATA].sort(), 'exactly the documented fields')
+  t.same(Object.keys(doc).sort(), [...DEFAULT_WRITTEN_FIELDS, ...METADATA].sort(), 'exactly the documented fields')
   t.match(doc, {
     __STATE__: 'PUBLIC',
     creatorId: 'backoffice-1',
@@ -72,7 +72,7 @@ t.test('create → patch → get → delete: the documents and requests are the 
   t.match(patch.body, { $set: { version: 2, bandyerRoomId: newRoom.roomId, pendingRoomDeletions: [room.roomId] } })
   await services.reaper.idle()
   const patchedDoc = crud.document('teleconsultations', id)!
-  t.same(Object.keys(patchedDoc).sort(), [...TELECONSULTATION_FIELDS, ...METADATA].sort(), 'still exactly the documented fields')
+  t.same(Object.keys(patchedDoc).sort(), [...DEFAULT_WRITTEN_FIELDS, ...METADATA].sort(), 'still exactly the documented fields')
   t.match(patchedDoc, {
     _id: id,
     __STATE__: 'PUBLIC',

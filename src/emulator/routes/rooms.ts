@@ -77,6 +77,7 @@ export function registerRoomRoutes (app: FastifyInstance, state: EmulatorState):
     const room = state.liveRoom(request.params.id)
     if (room === undefined) throw notFound(`room ${request.params.id} not found`)
     room.deleted = true
+    state.webhooks.send('on_room_deleted', { room_id: room.roomId, deleted_links: room.participants.map(p => ({ user_id: p.userId, link: p.link })) })
     return { room_id: room.roomId }
   })
 

@@ -1,5 +1,5 @@
 // The stored shape of the records, and how documents written by the original service are read.
-import type { StoredParticipant, TeleconsultationData, TeleconsultationRecord, TeleconsultationState, UserMapRecord } from '../types.js'
+import type { ReadySession, StoredParticipant, TeleconsultationData, TeleconsultationRecord, TeleconsultationState, UserMapRecord } from '../types.js'
 import type { CrudDocument, CrudFilter } from './client.js'
 
 /** Field incremented by every update; conditional updates filter on it. Absent in legacy documents. */
@@ -75,8 +75,24 @@ export function recordFromDocument (doc: CrudDocument): TeleconsultationRecord {
     teleconsultationState: stored !== undefined && STATES.includes(stored) ? stored : bandyerRoomId === null ? 'WAITING_FOR_PARTICIPANTS' : 'ROOM_CREATED',
     startDate,
     endDate: isoDate(doc.endDate) ?? startDate,
-    pendingRoomDeletions: strings(doc.pendingRoomDeletions) ?? []
+    pendingRoomDeletions: strings(doc.pendingRoomDeletions) ?? [],
+    ...beyondFields(doc)
   }
+}
+
+/** Fields written only when ROOM_CLOSE_AFTER_END_MS or KALEYRA_WEBHOOKS are on; absent otherwise. */
+function beyondFields (doc: Json): Pick<TeleconsultationData, 'roomClosedAt' | 'readySessions'> {
+  const fields: Pick<TeleconsultationData, 'roomClosedAt' | 'readySessions'> = {}
+  const closedAt = isoDate(doc.roomClosedAt)
+  if (closedAt !== undefined) fields.roomClosedAt = closedAt
+  if (Array.isArray(doc.readySessions)) {
+    fields.readySessions = doc.readySessions.flatMap((raw): ReadySession[] => {
+      const s = (typeof raw === 'object' && raw !== null ? raw : {}) as Json
+      if (typeof s.sessionId !== 'string') return []
+      return [{ sessionId: s.sessionId, ...(s.recording === true ? { recording: true } : {}), ...(s.transcription === true ? { transcription: true } : {}) }]
+    })
+  }
+  return fields
 }
 
 /**
@@ -99,7 +115,7 @@ export function fieldUpdates (data: Partial<TeleconsultationData>): { set: Json,
   for (const [key, value] of Object.entries(data) as Array<[keyof TeleconsultationData, unknown]>) {
     if (value === undefined) continue
     if (key === 'participants') set.participants = (value as StoredParticipant[]).map(participantDocument)
-    else if (key === 'bandyerRoomId' && value === null) unset.push(key)
+    else if ((key === 'bandyerRoomId' || key === 'roomClosedAt') && value === null) unset.push(key)
     else set[key] = value
   }
   return { set, unset }

@@ -151,6 +151,19 @@ export function createCrudTeleconsultationStore (opts: CrudTeleconsultationStore
       await collection.patchById(id, update, versionFilter(version), undefined, true, ['TRASH'])
     },
 
+    async findByRoomId (roomId) {
+      const [doc] = await collection.list({ filter: { bandyerRoomId: roomId }, limit: 1 })
+      return doc === undefined ? null : recordFromDocument(doc)
+    },
+
+    async listRoomsToClose (endedBefore, limit) {
+      const docs = await collection.list({
+        filter: { bandyerRoomId: { $exists: true }, roomClosedAt: { $exists: false }, endDate: { $lt: endedBefore } },
+        limit
+      })
+      return docs.map(recordFromDocument)
+    },
+
     async ping () {
       await collection.ping()
     },
