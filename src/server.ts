@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import { composeApp } from './app.js'
 import { ConfigError, loadConfig } from './config/index.js'
-import { demoHelp, startEmbeddedKaleyra } from './demo.js'
 
 async function main (): Promise<void> {
   let config
@@ -16,7 +15,9 @@ async function main (): Promise<void> {
     throw err
   }
 
-  const emulator = config.env.KALEYRA_EMULATOR ? await startEmbeddedKaleyra(config.env) : null
+  // The emulator (demo mode only) is not even loaded otherwise.
+  const demo = config.env.KALEYRA_EMULATOR ? await import('./demo.js') : null
+  const emulator = demo !== null ? await demo.startEmbeddedKaleyra(config.env) : null
   if (emulator !== null) config = { ...config, env: emulator.env }
 
   const { app, services } = await composeApp(config)
@@ -39,9 +40,9 @@ async function main (): Promise<void> {
   })
 
   const address = await app.listen({ host: '0.0.0.0', port: config.env.HTTP_PORT })
-  if (emulator !== null) {
+  if (demo !== null && emulator !== null) {
     const local = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')
-    process.stdout.write(demoHelp(local, emulator.emulator.url, config.env) + '\n')
+    process.stdout.write(demo.demoHelp(local, emulator.emulator.url, config.env) + '\n')
   }
 }
 
