@@ -3,7 +3,6 @@ import closeWithGrace from 'close-with-grace'
 import { composeApp } from './app.js'
 import { ConfigError, loadConfig } from './config/index.js'
 import { apiPrefix } from './config/env.js'
-import { demoHelp, startEmbeddedKaleyra } from './demo.js'
 
 async function main (): Promise<void> {
   let config
@@ -17,7 +16,9 @@ async function main (): Promise<void> {
     throw err
   }
 
-  const emulator = config.env.KALEYRA_EMULATOR ? await startEmbeddedKaleyra(config.env) : null
+  // The emulator (demo mode only) is not even loaded otherwise.
+  const demo = config.env.KALEYRA_EMULATOR ? await import('./demo.js') : null
+  const emulator = demo !== null ? await demo.startEmbeddedKaleyra(config.env) : null
   if (emulator !== null) config = { ...config, env: emulator.env }
 
   const { app, services } = await composeApp(config)
@@ -40,11 +41,11 @@ async function main (): Promise<void> {
   })
 
   const address = await app.listen({ host: '0.0.0.0', port: config.env.HTTP_PORT })
-  if (emulator !== null) {
+  if (demo !== null && emulator !== null) {
     const local = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')
     // The emulator tells the service what Kaleyra would (rooms deleted, recordings ready).
     if (config.env.KALEYRA_WEBHOOKS) emulator.emulator.setWebhookUrl(`${local}${apiPrefix(config.env)}/webhooks/kaleyra`)
-    process.stdout.write(demoHelp(local, emulator.emulator.url, config.env) + '\n')
+    process.stdout.write(demo.demoHelp(local, emulator.emulator.url, config.env) + '\n')
   }
 }
 

@@ -1,5 +1,8 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify'
 
+// Levels at which the `request completed` line is written: below them its fields are not even built.
+const INFO_OR_FINER = new Set(['trace', 'debug', 'info'])
+
 function header (request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name]
   return Array.isArray(value) ? value.join(',') : value
@@ -47,6 +50,6 @@ export class PlatformLogController extends LogController {
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (error !== null && error !== undefined) request.log.error({ ...responseFields(request, reply), err: error }, 'request errored')
-    else request.log.info(responseFields(request, reply), 'request completed')
+    else if (INFO_OR_FINER.has(request.log.level)) request.log.info(responseFields(request, reply), 'request completed')
   }
 }
