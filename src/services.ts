@@ -64,7 +64,7 @@ export interface Services {
   closer?: RoomCloser
   /** KALEYRA_WEBHOOKS=true only. */
   webhooks?: KaleyraWebhookService
-  /** Where the domain hands its events (EVENTS_WEBHOOK_URL; a no-op without it). */
+  /** Where the domain hands its events (a no-op: outgoing events are not delivered yet). */
   publisher: EventPublisher
   /** Stops the reaper, then closes the upstream pools. */
   close: () => Promise<void>
