@@ -20,6 +20,7 @@ async function main (): Promise<void> {
   if (emulator !== null) config = { ...config, env: emulator.env }
 
   const { app, services } = await composeApp(config)
+  for (const warning of config.warnings ?? []) app.log.warn(warning)
   if (emulator !== null) app.addHook('onClose', async () => { await emulator.emulator.close() })
 
   const waitMs = config.env.WAIT_BEFORE_SERVER_CLOSE_SEC * 1000

@@ -47,13 +47,30 @@ export const EnvSchema = Type.Object({
 
 export type Env = Static<typeof EnvSchema>
 
-interface AjvLikeError { instancePath?: string, message?: string, params?: { missingProperty?: string } }
+interface AjvLikeError { instancePath?: string, keyword?: string, message?: string, params?: { missingProperty?: string, allowedValue?: unknown } }
 
+/** The allowed values of an enumeration variable (a union of literals), or undefined. */
+function allowedValues (name: string): string[] | undefined {
+  const schema = (EnvSchema.properties as Record<string, { anyOf?: Array<{ const?: unknown }> }>)[name]
+  const values = schema?.anyOf?.map(s => s.const)
+  return values?.every(v => typeof v === 'string') === true ? values as string[] : undefined
+}
+
+const SIZE_VARIABLES = new Set(['TRANSCRIPTION_MAX_FILE_SIZE'])
+
+/** One message per variable: enumerations list their values once, sizes show examples, not a regex. */
 function describe (errors: AjvLikeError[]): string {
-  return errors.map(e => {
+  const messages = new Map<string, string>()
+  for (const e of errors) {
     const name = e.params?.missingProperty ?? (e.instancePath ?? '').replace(/^\//, '')
-    return e.params?.missingProperty !== undefined ? `${name} is required` : `${name} ${e.message ?? 'is invalid'}`
-  }).join('; ')
+    if (messages.has(name)) continue
+    const allowed = allowedValues(name)
+    if (e.params?.missingProperty !== undefined) messages.set(name, `${name} is required`)
+    else if (allowed !== undefined) messages.set(name, `${name} must be one of ${allowed.join(', ')}`)
+    else if (SIZE_VARIABLES.has(name)) messages.set(name, `${name} must be a size like 50MB, 512KB or 1048576 (bytes)`)
+    else messages.set(name, `${name} ${e.message ?? 'is invalid'}`)
+  }
+  return [...messages.values()].join('; ')
 }
 
 /**
