@@ -3,6 +3,7 @@ import closeWithGrace from 'close-with-grace'
 import { composeApp } from './app.js'
 import { ConfigError, loadConfig } from './config/index.js'
 import { demoHelp, startEmbeddedKaleyra } from './demo.js'
+import { listenHost } from './config/env.js'
 
 async function main (): Promise<void> {
   let config
@@ -29,6 +30,8 @@ async function main (): Promise<void> {
   closeWithGrace({ delay: waitMs + 20_000, logger: graceLogger }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an unexpected error')
     else app.log.info({ signal, waitMs }, 'shutting down: reporting not ready')
+    // At a terminal, say once how not to wait (close-with-grace exits at once on a second signal).
+    if (signal === 'SIGINT' && process.stdout.isTTY) process.stderr.write('Shutting down; press Ctrl-C again to exit at once.\n')
     // Readiness turns 503 at once; the endpoints of a Kubernetes Service take a few seconds to
     // drop this pod, during which requests still arrive and are served normally.
     services.readiness.beginShutdown()
@@ -39,10 +42,10 @@ async function main (): Promise<void> {
     app.log.info('closed')
   })
 
-  const address = await app.listen({ host: '0.0.0.0', port: config.env.HTTP_PORT })
+  const address = await app.listen({ host: listenHost(config.env), port: config.env.HTTP_PORT })
   if (emulator !== null) {
     const local = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')
-    process.stdout.write(demoHelp(local, emulator.emulator.url, config.env) + '\n')
+    process.stdout.write(demoHelp(local, config.env.KALEYRA_EMULATOR_PUBLIC_URL ?? emulator.env.BANDYER_BASE_URL ?? emulator.emulator.url, config.env) + '\n')
   }
 }
 

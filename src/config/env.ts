@@ -14,6 +14,8 @@ export const EnvSchema = Type.Object({
   KALEYRA_EMULATOR: bool(false, 'Run the embedded Kaleyra emulator in-process instead of calling Kaleyra (demo and local development).'),
   KALEYRA_EMULATOR_PORT: Type.Integer({ default: 0, minimum: 0, maximum: 65535, description: 'Port of the embedded Kaleyra emulator on 127.0.0.1 (0: any free port).' }),
   HTTP_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  HOST: optionalString('Address the service listens on. Default 0.0.0.0, but 127.0.0.1 when KALEYRA_EMULATOR is true (the demo trusts identity headers).'),
+  KALEYRA_EMULATOR_PUBLIC_URL: Type.Optional(Type.String({ format: 'uri', description: 'Origin of the embedded emulator as browsers reach it (Docker: http://localhost:<published port>); used in the links it hands out.' })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
   SERVICE_PREFIX: Type.String({ default: '/', pattern: '^/', description: 'Path prefix of the API routes (status and documentation routes stay at the root).' }),
   WAIT_BEFORE_SERVER_CLOSE_SEC: Type.Number({ default: 10, minimum: 0, description: 'Seconds to keep serving (reporting not ready) after SIGTERM before closing.' }),
@@ -115,6 +117,11 @@ export function crudBaseUrl (env: Env): string | undefined {
 
 export function commaList (value: string): string[] {
   return value.split(',').map(v => v.trim()).filter(v => v.length > 0)
+}
+
+/** Where the service listens: HOST, else loopback in emulator (demo) mode, else every interface as 2.1 did. */
+export function listenHost (env: Env): string {
+  return env.HOST ?? (env.KALEYRA_EMULATOR ? '127.0.0.1' : '0.0.0.0')
 }
 
 /** The path the API routes are served under ('' for the root); status and documentation routes ignore it. */
