@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto'
-import { apiPrefix } from './config/env.js'
+import { apiPrefix, listenHost } from './config/env.js'
 import type { Env } from './config/index.js'
 import { startKaleyraEmulator, type KaleyraEmulator } from './emulator/index.js'
 
 /** Emulator mode: starts the Kaleyra emulator in this process and points the config at it. */
 export async function startEmbeddedKaleyra (env: Env): Promise<{ env: Env, emulator: KaleyraEmulator }> {
   const apiKey = env.BANDYER_API_SECRET_KEY ?? `ak_emulator_${randomBytes(12).toString('hex')}`
-  const emulator = await startKaleyraEmulator({ apiKey, host: '127.0.0.1', port: env.KALEYRA_EMULATOR_PORT })
-  return { env: { ...env, BANDYER_API_SECRET_KEY: apiKey, BANDYER_BASE_URL: emulator.url }, emulator }
+  // The emulator listens where the service does (loopback unless HOST says otherwise).
+  const host = listenHost(env)
+  const emulator = await startKaleyraEmulator({ apiKey, host, port: env.KALEYRA_EMULATOR_PORT, publicUrl: env.KALEYRA_EMULATOR_PUBLIC_URL })
+  const baseUrl = emulator.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//127.0.0.1:')
+  return { env: { ...env, BANDYER_API_SECRET_KEY: apiKey, BANDYER_BASE_URL: baseUrl }, emulator }
 }
 
 /** What `npm run demo` prints: where things are, and a first teleconsultation to copy and paste. */

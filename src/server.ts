@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import { composeApp } from './app.js'
 import { ConfigError, loadConfig } from './config/index.js'
-import { apiPrefix } from './config/env.js'
+import { apiPrefix, listenHost } from './config/env.js'
 
 async function main (): Promise<void> {
   let config
@@ -22,6 +22,7 @@ async function main (): Promise<void> {
   if (emulator !== null) config = { ...config, env: emulator.env }
 
   const { app, services } = await composeApp(config)
+  for (const warning of config.warnings ?? []) app.log.warn(warning)
   if (emulator !== null) app.addHook('onClose', async () => { await emulator.emulator.close() })
 
   const waitMs = config.env.WAIT_BEFORE_SERVER_CLOSE_SEC * 1000
@@ -30,6 +31,8 @@ async function main (): Promise<void> {
   closeWithGrace({ delay: waitMs + 20_000, logger: graceLogger }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an unexpected error')
     else app.log.info({ signal, waitMs }, 'shutting down: reporting not ready')
+    // At a terminal, say once how not to wait (close-with-grace exits at once on a second signal).
+    if (signal === 'SIGINT' && process.stdout.isTTY) process.stderr.write('Shutting down; press Ctrl-C again to exit at once.\n')
     // Readiness turns 503 at once; the endpoints of a Kubernetes Service take a few seconds to
     // drop this pod, during which requests still arrive and are served normally.
     services.readiness.beginShutdown()
@@ -40,12 +43,14 @@ async function main (): Promise<void> {
     app.log.info('closed')
   })
 
-  const address = await app.listen({ host: '0.0.0.0', port: config.env.HTTP_PORT })
+  const address = await app.listen({ host: listenHost(config.env), port: config.env.HTTP_PORT })
   if (demo !== null && emulator !== null) {
     const local = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')
     // The emulator tells the service what Kaleyra would (rooms deleted, recordings ready).
     if (config.env.KALEYRA_WEBHOOKS) emulator.emulator.setWebhookUrl(`${local}${apiPrefix(config.env)}/webhooks/kaleyra`)
-    process.stdout.write(demo.demoHelp(local, emulator.emulator.url, config.env) + '\n')
+    const emulatorUrl = config.env.KALEYRA_EMULATOR_PUBLIC_URL ?? emulator.env.BANDYER_BASE_URL ?? emulator.emulator.url
+    process.stdout.write(demo.demoHelp(local, emulatorUrl, config.env) + '
+')
   }
 }
 

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net'
 import t from 'tap'
-import { loadEnv } from '../src/config/env.js'
+import { listenHost, loadEnv } from '../src/config/env.js'
 import { demoHelp, startEmbeddedKaleyra } from '../src/demo.js'
 
 t.test('the demo help points the API examples at the prefixed routes, the documentation at the root', async t => {
@@ -34,4 +34,27 @@ t.test('the embedded emulator listens on KALEYRA_EMULATOR_PORT, or on any free p
   t.match(any.emulator.url, /^http:\/\/127\.0\.0\.1:\d+$/)
   t.not(any.emulator.url, fixed.emulator.url)
   t.throws(() => loadEnv({ KALEYRA_EMULATOR: 'true', KALEYRA_EMULATOR_PORT: '70000' }), /KALEYRA_EMULATOR_PORT must be <= 65535/)
+})
+
+t.test('the demo listens on loopback unless HOST says otherwise; production keeps every interface', async t => {
+  t.equal(listenHost(loadEnv({ KALEYRA_EMULATOR: 'true' })), '127.0.0.1')
+  t.equal(listenHost(loadEnv({ KALEYRA_EMULATOR: 'true', HOST: '0.0.0.0' })), '0.0.0.0')
+  t.equal(listenHost(loadEnv({ BANDYER_API_SECRET_KEY: 'k', BANDYER_BASE_URL: 'https://api.sandbox.eu.bandyer.com' })), '0.0.0.0')
+  const { env, emulator } = await startEmbeddedKaleyra(loadEnv({ KALEYRA_EMULATOR: 'true' }))
+  t.teardown(() => emulator.close())
+  t.match(emulator.url, /^http:\/\/127\.0\.0\.1:/, 'the emulator too')
+  t.match(env.BANDYER_BASE_URL, /^http:\/\/127\.0\.0\.1:/)
+})
+
+t.test('KALEYRA_EMULATOR_PUBLIC_URL is the origin of the links the emulator hands out', async t => {
+  const { env, emulator } = await startEmbeddedKaleyra(loadEnv({ KALEYRA_EMULATOR: 'true', KALEYRA_EMULATOR_PUBLIC_URL: 'http://localhost:4000/' }))
+  t.teardown(() => emulator.close())
+  const auth = { apikey: env.BANDYER_API_SECRET_KEY ?? '', 'content-type': 'application/json' }
+  for (const [id, role] of [['u1', 'plus'], ['u2', 'basic']]) {
+    const user = await fetch(`${env.BANDYER_BASE_URL}/v2/users`, { method: 'POST', headers: auth, body: JSON.stringify({ id, role }) })
+    t.ok(user.ok, 'user created')
+  }
+  const room = await fetch(`${env.BANDYER_BASE_URL}/v2/rooms`, { method: 'POST', headers: auth, body: JSON.stringify({ participants: [{ user_id: 'u1', is_admin: true }, { user_id: 'u2', is_admin: false }] }) })
+  const body = await room.json() as { participants?: Array<{ link?: string }> }
+  t.match(body.participants?.[0]?.link, /^http:\/\/localhost:4000\/join\//)
 })

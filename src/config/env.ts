@@ -14,6 +14,8 @@ export const EnvSchema = Type.Object({
   KALEYRA_EMULATOR: bool(false, 'Run the embedded Kaleyra emulator in-process instead of calling Kaleyra (demo and local development).'),
   KALEYRA_EMULATOR_PORT: Type.Integer({ default: 0, minimum: 0, maximum: 65535, description: 'Port of the embedded Kaleyra emulator on 127.0.0.1 (0: any free port).' }),
   HTTP_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  HOST: optionalString('Address the service listens on. Default 0.0.0.0, but 127.0.0.1 when KALEYRA_EMULATOR is true (the demo trusts identity headers).'),
+  KALEYRA_EMULATOR_PUBLIC_URL: Type.Optional(Type.String({ format: 'uri', description: 'Origin of the embedded emulator as browsers reach it (Docker: http://localhost:<published port>); used in the links it hands out.' })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
   SERVICE_PREFIX: Type.String({ default: '/', pattern: '^/', description: 'Path prefix of the API routes (status and documentation routes stay at the root).' }),
   HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, description: 'A request other than a multipart upload must be received in full within this; then its connection is closed.' }),
@@ -55,13 +57,30 @@ export const EnvSchema = Type.Object({
 
 export type Env = Static<typeof EnvSchema>
 
-interface AjvLikeError { instancePath?: string, message?: string, params?: { missingProperty?: string } }
+interface AjvLikeError { instancePath?: string, keyword?: string, message?: string, params?: { missingProperty?: string, allowedValue?: unknown } }
 
+/** The allowed values of an enumeration variable (a union of literals), or undefined. */
+function allowedValues (name: string): string[] | undefined {
+  const schema = (EnvSchema.properties as Record<string, { anyOf?: Array<{ const?: unknown }> }>)[name]
+  const values = schema?.anyOf?.map(s => s.const)
+  return values?.every(v => typeof v === 'string') === true ? values as string[] : undefined
+}
+
+const SIZE_VARIABLES = new Set(['TRANSCRIPTION_MAX_FILE_SIZE'])
+
+/** One message per variable: enumerations list their values once, sizes show examples, not a regex. */
 function describe (errors: AjvLikeError[]): string {
-  return errors.map(e => {
+  const messages = new Map<string, string>()
+  for (const e of errors) {
     const name = e.params?.missingProperty ?? (e.instancePath ?? '').replace(/^\//, '')
-    return e.params?.missingProperty !== undefined ? `${name} is required` : `${name} ${e.message ?? 'is invalid'}`
-  }).join('; ')
+    if (messages.has(name)) continue
+    const allowed = allowedValues(name)
+    if (e.params?.missingProperty !== undefined) messages.set(name, `${name} is required`)
+    else if (allowed !== undefined) messages.set(name, `${name} must be one of ${allowed.join(', ')}`)
+    else if (SIZE_VARIABLES.has(name)) messages.set(name, `${name} must be a size like 50MB, 512KB or 1048576 (bytes)`)
+    else messages.set(name, `${name} ${e.message ?? 'is invalid'}`)
+  }
+  return [...messages.values()].join('; ')
 }
 
 /**
@@ -106,6 +125,11 @@ export function crudBaseUrl (env: Env): string | undefined {
 
 export function commaList (value: string): string[] {
   return value.split(',').map(v => v.trim()).filter(v => v.length > 0)
+}
+
+/** Where the service listens: HOST, else loopback in emulator (demo) mode, else every interface as 2.1 did. */
+export function listenHost (env: Env): string {
+  return env.HOST ?? (env.KALEYRA_EMULATOR ? '127.0.0.1' : '0.0.0.0')
 }
 
 /** The path the API routes are served under ('' for the root); status and documentation routes ignore it. */

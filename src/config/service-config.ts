@@ -92,8 +92,39 @@ export function resolveServiceConfig (raw: unknown, userIdHeaderKey: string): Se
   }
 }
 
-/** Reads TELECONSULTATION_SERVICE_CONFIG_PATH, or the built-in default when no path is given. */
-export function loadServiceConfig (path: string | undefined, userIdHeaderKey: string): ServiceConfig {
+const KNOWN_ROOT_KEYS = new Set(Object.keys(ServiceConfigFileSchema.properties))
+const KNOWN_TOOLS = new Set<string>(TOOL_NAMES)
+
+function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Keys the service does not know (a typo in a root key, a misspelt tool), as dotted paths. */
+export function unknownConfigKeys (raw: unknown): string[] {
+  if (!isRecord(raw)) return []
+  const unknown = Object.keys(raw).filter(key => !KNOWN_ROOT_KEYS.has(key))
+  const privileges = isRecord(raw.privileges) ? raw.privileges : {}
+  for (const level of ['basic', 'plus']) {
+    const privilege = privileges[level]
+    const tools = isRecord(privilege) && isRecord(privilege.tools) ? privilege.tools : {}
+    unknown.push(...Object.keys(tools).filter(tool => !KNOWN_TOOLS.has(tool)).map(tool => `privileges.${level}.tools.${tool}`))
+  }
+  return unknown
+}
+
+/** Line and column (1-based) of a JSON.parse failure; Node 20 reports only the position. */
+function syntaxErrorAt (err: unknown, text: string): string {
+  const position = /position (\d+)/.exec((err as Error).message)
+  const offset = position === null ? text.length : Number(position[1])
+  const before = text.slice(0, offset).split('\n')
+  return `line ${before.length} column ${before[before.length - 1].length + 1}`
+}
+
+/**
+ * Reads TELECONSULTATION_SERVICE_CONFIG_PATH, or the built-in default when no path is given.
+ * Unknown keys do not stop the start: `onWarning` gets one message naming them all.
+ */
+export function loadServiceConfig (path: string | undefined, userIdHeaderKey: string, onWarning?: (message: string) => void): ServiceConfig {
   if (path === undefined) return resolveServiceConfig(DEFAULT_CONFIG_FILE, userIdHeaderKey)
   let text: string
   try {
@@ -104,8 +135,11 @@ export function loadServiceConfig (path: string | undefined, userIdHeaderKey: st
   let raw: unknown
   try {
     raw = JSON.parse(text)
-  } catch {
-    throw new ConfigError(`TELECONSULTATION_SERVICE_CONFIG_PATH: ${path} is not valid JSON`)
+  } catch (err) {
+    throw new ConfigError(`TELECONSULTATION_SERVICE_CONFIG_PATH: ${path} is not valid JSON at ${syntaxErrorAt(err, text)}`)
   }
-  return resolveServiceConfig(raw, userIdHeaderKey)
+  const config = resolveServiceConfig(raw, userIdHeaderKey)
+  const unknown = unknownConfigKeys(raw)
+  if (unknown.length > 0) onWarning?.(`service configuration ${path}: unknown keys ignored: ${unknown.join(', ')} (allowed root keys: ${[...KNOWN_ROOT_KEYS].join(', ')}; tools: ${TOOL_NAMES.join(', ')})`)
+  return config
 }

@@ -24,6 +24,8 @@ export interface EmulatorOptions {
   port?: number
   /** Default false. */
   logger?: boolean
+  /** Origin put in the links it hands out (join pages, backgrounds) when the listening address is not what browsers reach (Docker). */
+  publicUrl?: string
   /** Behaviour switches (see EmulatorSettings); reset() comes back to these. */
   settings?: Partial<EmulatorSettings>
 }
@@ -101,7 +103,7 @@ export async function startKaleyraEmulator (opts: EmulatorOptions): Promise<Kale
   const app = await buildEmulatorApp({ apiKey: opts.apiKey, logger: opts.logger ?? false, state, faults, lifecycle, reset })
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 })
   const url = urlOf(app.server.address() as AddressInfo)
-  state.baseUrl = url
+  state.baseUrl = opts.publicUrl?.replace(/\/+$/, '') ?? url
   const files = await startFileOrigin(state, opts.host ?? '127.0.0.1')
   state.filesUrl = files.url
 

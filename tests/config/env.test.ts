@@ -61,6 +61,19 @@ t.test('each bad value stops with one line naming the variable', async t => {
   }
 })
 
+t.test('enumerations list their allowed values once; sizes show examples, not a regex', async t => {
+  const message = (source: Record<string, string>): string => {
+    try { loadEnv({ ...kaleyra, ...source }) } catch (err) { return (err as Error).message }
+    return ''
+  }
+  t.equal(message({ LOG_LEVEL: 'verbose' }), 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent')
+  t.equal(message({ DEFAULT_RECORDING_TYPE: 'always' }), 'DEFAULT_RECORDING_TYPE must be one of none, manual, automatic')
+  const size = message({ TRANSCRIPTION_MAX_FILE_SIZE: 'fifty' })
+  t.equal(size, 'TRANSCRIPTION_MAX_FILE_SIZE must be a size like 50MB, 512KB or 1048576 (bytes)')
+  t.notMatch(size, /\\d|\^/, 'no regex in the message')
+  t.equal(message({ LOG_LEVEL: 'verbose', HTTP_PORT: 'x' }).split(';').length, 2, 'one message per variable')
+})
+
 t.test('emulator mode needs no Kaleyra credentials', async t => {
   const env = loadEnv({ KALEYRA_EMULATOR: 'true' })
   t.equal(env.KALEYRA_EMULATOR, true)
