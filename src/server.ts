@@ -49,8 +49,7 @@ async function main (): Promise<void> {
     // The emulator tells the service what Kaleyra would (rooms deleted, recordings ready).
     if (config.env.KALEYRA_WEBHOOKS) emulator.emulator.setWebhookUrl(`${local}${apiPrefix(config.env)}/webhooks/kaleyra`)
     const emulatorUrl = config.env.KALEYRA_EMULATOR_PUBLIC_URL ?? emulator.env.BANDYER_BASE_URL ?? emulator.emulator.url
-    process.stdout.write(demo.demoHelp(local, emulatorUrl, config.env) + '
-')
+    process.stdout.write(demo.demoHelp(local, emulatorUrl, config.env) + '\n')
   }
 }
 
