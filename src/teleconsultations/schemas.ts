@@ -109,6 +109,7 @@ export const errors = {
   viewBadRequest: errorResponse('Invalid teleconsultation id or query', validationErrorExample('querystring.language must NOT have more than 16 characters')),
   unauthorized: errorResponse('The caller is not a participant', 'Unauthorized user'),
   credentialsRefused: errorResponse('Identity-provider mode: the identity service refused the caller\'s credentials', 'Unauthorized user'),
+  forbidden: errorResponse('WRITE_GROUPS or BACKOFFICE_HEADER_KEY is set and the caller is in none of those groups nor from the back office', 'Forbidden'),
   notFound: errorResponse('No such teleconsultation', `Room with id ${EXAMPLE_ID} not found on CRUD`),
   updateConflict: errorResponse('The teleconsultation can no longer be modified', frozen(`PATCH /teleconsultation/${EXAMPLE_ID}`)),
   participantConflict: errorResponse('The teleconsultation can no longer be modified', frozen(`POST /teleconsultation/${EXAMPLE_ID}/participants/data`)),
