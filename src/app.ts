@@ -70,8 +70,8 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
 
   await app.register(async (api) => {
     await api.register(requestContext, { config })
-    await api.register(teleconsultationRoutes, { teleconsultations: services.teleconsultations })
-    await api.register(credentialsRoutes, { credentials: services.credentials })
+    await api.register(teleconsultationRoutes, { teleconsultations: services.teleconsultations, authorization: services.authorization })
+    await api.register(credentialsRoutes, { credentials: services.credentials, authorization: services.authorization, maxExpiresIn: env.CREDENTIALS_MAX_EXPIRES_IN })
     await api.register(settingsRoutes, { settings: services.settings })
     await api.register(transcriptionRoutes, { transcriptions: services.transcriptions })
     if (services.webhooks !== undefined) await api.register(kaleyraWebhookRoutes, { webhooks: services.webhooks })

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici'
 import type { AppConfig } from './config/index.js'
 import { crudBaseUrl } from './config/env.js'
 import { createCredentialsService, type CredentialsService } from './credentials/service.js'
+import { createAuthorization, type Authorization } from './identity/authorization.js'
 import { createAuthServiceIdentityProvider } from './identity/auth-service-provider.js'
 import { createHeaderIdentityProvider } from './identity/header-provider.js'
 import { createKaleyraUsers } from './identity/kaleyra-users.js'
@@ -54,6 +55,8 @@ export interface Services {
   kaleyra: KaleyraClient
   stores: Stores
   identity: IdentityProvider
+  /** WRITE_GROUPS, BACKOFFICE_HEADER_KEY, CREDENTIALS_GROUPS. */
+  authorization: Authorization
   reaper: RoomReaper
   teleconsultations: TeleconsultationService
   credentials: CredentialsService
@@ -117,6 +120,7 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     closer,
     publisher,
     identity,
+    authorization: createAuthorization({ env, identity }),
     reaper,
     teleconsultations: createTeleconsultationService({
       config, kaleyra, store: stores.teleconsultations, users, identity, reaper, now: overrides.now, events

@@ -2,7 +2,7 @@ import envSchema from 'env-schema'
 import addFormats from 'ajv-formats'
 import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError } from './errors.js'
-import { RECORDING_TYPES } from '../kaleyra/wire.js'
+import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS, RECORDING_TYPES } from '../kaleyra/wire.js'
 import { parseByteSize } from './byte-size.js'
 
 const bool = (defaultValue: boolean, description: string) => Type.Boolean({ default: defaultValue, description })
@@ -45,6 +45,10 @@ export const EnvSchema = Type.Object({
   CLIENTTYPE_HEADER_KEY: Type.String({ default: 'client-type', minLength: 1 }),
   ADDITIONAL_HEADERS_TO_PROXY: Type.String({ default: '' }),
   SETTINGS_ADMIN_GROUPS: Type.String({ default: '', description: 'Comma list of groups allowed on /settings routes (empty: any authenticated user).' }),
+  WRITE_GROUPS: Type.String({ default: '', description: 'Comma list of groups allowed to create, change and delete teleconsultations (empty, with no BACKOFFICE_HEADER_KEY: anyone).' }),
+  BACKOFFICE_HEADER_KEY: Type.String({ default: '', description: 'Header the platform sets to "true" on back-office requests; when set, such requests may write teleconsultations (empty: not used).' }),
+  CREDENTIALS_GROUPS: Type.String({ default: '', description: 'Comma list of groups allowed to obtain SDK credentials (empty: any authenticated user).' }),
+  CREDENTIALS_MAX_EXPIRES_IN: Type.Integer({ default: MAX_TOKEN_EXPIRY_SECONDS, minimum: MIN_TOKEN_EXPIRY_SECONDS, maximum: MAX_TOKEN_EXPIRY_SECONDS, description: 'Longest expiresIn (seconds) POST /credentials accepts.' }),
   KALEYRA_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1 }),
   CRUD_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 1 }),
   IDENTITY_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 1 }),

@@ -4,15 +4,21 @@ import { errorResponse, jsonBodyErrors, upstreamErrors, validationErrorExample }
 
 export const DEFAULT_EXPIRES_IN_SECONDS = 3600
 
-export const CredentialsBodySchema = Type.Object({
-  expiresIn: Type.Optional(Type.Integer({
-    minimum: MIN_TOKEN_EXPIRY_SECONDS,
-    maximum: MAX_TOKEN_EXPIRY_SECONDS,
-    default: DEFAULT_EXPIRES_IN_SECONDS,
-    description: `Seconds until the token expires (${MIN_TOKEN_EXPIRY_SECONDS} to ${MAX_TOKEN_EXPIRY_SECONDS}, default ${DEFAULT_EXPIRES_IN_SECONDS})`,
-    examples: [3600]
-  }))
-}, { description: 'May be omitted entirely', examples: [{ expiresIn: 3600 }] })
+/** The body of POST /credentials; `maximum` is CREDENTIALS_MAX_EXPIRES_IN (Kaleyra's own limit by default). */
+export function credentialsBodySchema (maximum: number = MAX_TOKEN_EXPIRY_SECONDS) {
+  const fallback = Math.min(DEFAULT_EXPIRES_IN_SECONDS, maximum)
+  return Type.Object({
+    expiresIn: Type.Optional(Type.Integer({
+      minimum: MIN_TOKEN_EXPIRY_SECONDS,
+      maximum,
+      default: fallback,
+      description: `Seconds until the token expires (${MIN_TOKEN_EXPIRY_SECONDS} to ${maximum}, default ${fallback})`,
+      examples: [fallback]
+    }))
+  }, { description: 'May be omitted entirely', examples: [{ expiresIn: fallback }] })
+}
+
+export const CredentialsBodySchema = credentialsBodySchema()
 export type CredentialsBody = Static<typeof CredentialsBodySchema>
 
 export const CredentialsSchema = Type.Object({
@@ -34,6 +40,7 @@ export const errors = {
     'Failed POST /credentials: none of the user\'s groups is listed in the service privileges'
   ),
   unauthorized: errorResponse('No authenticated user in the request', 'Unauthorized user'),
+  forbidden: errorResponse('CREDENTIALS_GROUPS is set and the caller is in none of them', 'Forbidden'),
   ...jsonBodyErrors,
   ...upstreamErrors
 }

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import type { Authorization } from '../identity/authorization.js'
 import { CALLER_ID_SECURITY, CALLER_SECURITY } from '../platform/openapi.js'
 import {
   CreateBodySchema, CreatedSchema, errors, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, UploadsDeletedSchema,
@@ -8,15 +10,22 @@ import type { TeleconsultationService } from './service.js'
 
 const tags = ['Teleconsultations']
 
-export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{ teleconsultations: TeleconsultationService }> = async (fastify, { teleconsultations }) => {
+export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
+  teleconsultations: TeleconsultationService
+  authorization: Authorization
+}> = async (fastify, { teleconsultations, authorization }) => {
+  // WRITE_GROUPS / BACKOFFICE_HEADER_KEY: checked after validation and before any work.
+  const writer = async (request: FastifyRequest): Promise<void> => { await authorization.requireWriter(request.ctx, request.headers) }
+
   fastify.post('/teleconsultation', {
     config: { refusal: { label: 'POST /teleconsultation' } },
+    preHandler: writer,
     schema: {
       tags,
       summary: 'Create a teleconsultation',
       description: 'Stores the teleconsultation and, when every participant is known, creates its Kaleyra room.',
       body: CreateBodySchema,
-      response: { 201: CreatedSchema, 400: errors.createBadRequest, 401: errors.credentialsRefused, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: { 201: CreatedSchema, 400: errors.createBadRequest, 401: errors.credentialsRefused, 403: errors.forbidden, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     const roomId = await teleconsultations.create(request.body, request.ctx)
@@ -26,13 +35,14 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{ teleconsultatio
   fastify.patch('/teleconsultation/:id', {
     // 2.1 leaves the id out of this one message only.
     config: { refusal: { label: 'PATCH /teleconsultation/:id', NoPlusUser: 'PATCH /teleconsultation' } },
+    preHandler: writer,
     schema: {
       tags,
       summary: 'Update a teleconsultation',
       description: 'Changes participants and/or dates. A change affecting an existing Kaleyra room replaces the room (new links). Refused once the teleconsultation is frozen.',
       params: IdParamsSchema,
       body: UpdateBodySchema,
-      response: { 204: NoContent, 400: errors.updateBadRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.updateConflict, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: { 204: NoContent, 400: errors.updateBadRequest, 401: errors.credentialsRefused, 403: errors.forbidden, 404: errors.notFound, 409: errors.updateConflict, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     await teleconsultations.update(request.params.id, request.body, request.ctx)
@@ -41,6 +51,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{ teleconsultatio
 
   fastify.post('/teleconsultation/:id/participants/data', {
     config: { refusal: { label: 'POST /teleconsultation/:id/participants/data' } },
+    preHandler: writer,
     schema: {
       tags,
       summary: 'Add one participant (1.x API)',
@@ -48,7 +59,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{ teleconsultatio
       deprecated: true,
       params: IdParamsSchema,
       body: ParticipantDataSchema,
-      response: { 201: NoContent, 400: errors.participantBadRequest, 401: errors.credentialsRefused, 404: errors.notFound, 409: errors.participantConflict, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: { 201: NoContent, 400: errors.participantBadRequest, 401: errors.credentialsRefused, 403: errors.forbidden, 404: errors.notFound, 409: errors.participantConflict, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     await teleconsultations.addParticipant(request.params.id, request.body, request.ctx)
@@ -71,12 +82,13 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{ teleconsultatio
 
   fastify.delete('/teleconsultation/:id', {
     config: { refusal: { label: 'DELETE /teleconsultation/:id' } },
+    preHandler: writer,
     schema: {
       tags,
       summary: 'Delete a teleconsultation',
       description: 'Marks the record as being deleted (it then reads as missing), deletes its Kaleyra rooms, then the record. Safe to retry; an interrupted deletion is also completed in the background.',
       params: IdParamsSchema,
-      response: { 204: NoContent, 400: errors.badId, 404: errors.notFound, 409: errors.deleteConflict, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: { 204: NoContent, 400: errors.badId, 403: errors.forbidden, 404: errors.notFound, 409: errors.deleteConflict, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     await teleconsultations.remove(request.params.id, request.ctx)
@@ -84,13 +96,14 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{ teleconsultatio
   })
 
   fastify.delete('/teleconsultation/:id/uploads', {
+    preHandler: writer,
     schema: {
       tags,
       summary: 'Delete the files shared during the call',
       security: CALLER_ID_SECURITY,
       description: 'With TELECONSULTATION_DELETE_UPLOADS=true, deletes every file uploaded in the Kaleyra room (participants only); a partial failure still answers 200 with deleted < total. Disabled, it does nothing and answers 204.',
       params: IdParamsSchema,
-      response: { 200: UploadsDeletedSchema, 204: NoContent, 400: errors.badId, 401: errors.unauthorized, 404: errors.notFound, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: { 200: UploadsDeletedSchema, 204: NoContent, 400: errors.badId, 401: errors.unauthorized, 403: errors.forbidden, 404: errors.notFound, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
     const result = await teleconsultations.deleteUploads(request.params.id, request.ctx)

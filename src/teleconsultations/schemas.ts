@@ -1,14 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { errorResponse, jsonBodyErrors, NoContent, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
 
-const Id = Type.String({ minLength: 1, maxLength: 256 })
+// Ids and names no user can have: blank, or with control characters (NUL, CR, LF...).
+const NO_CONTROL_CHARS = '^[^\\u0000-\\u001F\\u007F]*$'
+const Id = Type.String({ minLength: 1, maxLength: 256, pattern: '^(?=.*\\S)[^\\u0000-\\u001F\\u007F]+$' })
 
 export const ParticipantDataSchema = Type.Object({
   userId: Type.Optional({ ...Id, description: 'External id of the participant (identity-provider id in identity-provider mode)' }),
   userExternalId: Type.Optional({ ...Id, description: '1.x name of userId, still accepted', deprecated: true }),
   groups: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 64, description: 'Groups deciding the Kaleyra role (required without an identity provider)' })),
   group: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Single group, 1.x spelling', deprecated: true })),
-  fullName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Name shown in the call (required without an identity provider)' })),
+  fullName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, pattern: NO_CONTROL_CHARS, description: 'Name shown in the call (required without an identity provider)' })),
   language: Type.Optional(Type.String({ minLength: 2, maxLength: 16, examples: ['it'] }))
 }, { examples: [{ userId: 'user1_external_id', groups: ['doctor'], fullName: 'Joe Smith', language: 'it' }] })
 
@@ -110,6 +112,7 @@ export const errors = {
   viewBadRequest: errorResponse('Invalid teleconsultation id or query', validationErrorExample('querystring.language must NOT have more than 16 characters')),
   unauthorized: errorResponse('The caller is not a participant', 'Unauthorized user'),
   credentialsRefused: errorResponse('Identity-provider mode: the identity service refused the caller\'s credentials', 'Unauthorized user'),
+  forbidden: errorResponse('WRITE_GROUPS or BACKOFFICE_HEADER_KEY is set and the caller is in none of those groups nor from the back office', 'Forbidden'),
   notFound: errorResponse('No such teleconsultation', `Room with id ${EXAMPLE_ID} not found on CRUD`),
   updateConflict: errorResponse('The teleconsultation can no longer be modified', frozen(`PATCH /teleconsultation/${EXAMPLE_ID}`)),
   deleteConflict: errorResponse('Modified concurrently three times in a row: retry', `Failed DELETE /teleconsultation/${EXAMPLE_ID}: the teleconsultation was modified concurrently, retry`),
