@@ -43,6 +43,7 @@ export const EnvSchema = Type.Object({
   GROUPS_HEADER_KEY: Type.String({ default: 'miausergroups', minLength: 1 }),
   USER_PROPERTIES_HEADER_KEY: Type.String({ default: 'miauserproperties', minLength: 1 }),
   CLIENTTYPE_HEADER_KEY: Type.String({ default: 'client-type', minLength: 1 }),
+  BACKOFFICE_HEADER_KEY: Type.String({ default: 'isbackoffice', minLength: 1, description: 'Header flagging backoffice requests (any non-empty value); forwarded as 1 to the CRUD and identity services.' }),
   ADDITIONAL_HEADERS_TO_PROXY: Type.String({ default: '' }),
   SETTINGS_ADMIN_GROUPS: Type.String({ default: '', description: 'Comma list of groups allowed on /settings routes (empty: any authenticated user).' }),
   WRITE_GROUPS: Type.String({ default: '', description: 'Comma list of groups allowed to create, change and delete teleconsultations (empty, with no BACKOFFICE_HEADER_KEY: anyone).' }),

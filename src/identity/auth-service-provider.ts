@@ -85,9 +85,9 @@ export function createAuthServiceIdentityProvider (opts: AuthServiceProviderOpti
   }
 
   async function lookup (id: string, ctx: RequestContext): Promise<Lookup> {
-    const headers = ctx.forwardHeaders
-    const key = createHash('sha256').update(JSON.stringify([id, Object.entries(headers).sort()])).digest('base64')
-    return await cache.get(key, async () => await fetchUser(id, headers))
+    // The answer depends on the credentials (forwardHeaders), not on the request id: that is the key.
+    const key = createHash('sha256').update(JSON.stringify([id, Object.entries(ctx.forwardHeaders).sort()])).digest('base64')
+    return await cache.get(key, async () => await fetchUser(id, { ...ctx.platformHeaders, ...ctx.forwardHeaders }))
   }
 
   return {

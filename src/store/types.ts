@@ -55,9 +55,10 @@ export interface UserMapRecord {
 
 /**
  * The request a store call works for: the caller fills the CRUD Service's creatorId/updaterId,
- * and problems are logged with the request's id. Absent for background work.
+ * its platform headers go with every CRUD call, and problems are logged with the request's id.
+ * Absent for background work.
  */
-export type StoreContext = Pick<RequestContext, 'callerId' | 'requestId' | 'log'>
+export type StoreContext = Pick<RequestContext, 'callerId' | 'requestId' | 'log'> & Partial<Pick<RequestContext, 'platformHeaders'>>
 
 export interface TeleconsultationStore {
   insert: (data: TeleconsultationData, ctx?: StoreContext) => Promise<TeleconsultationRecord>

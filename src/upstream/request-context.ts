@@ -17,6 +17,13 @@ export interface RequestContext {
   readonly clientType: string | null
   /** Request headers to forward to the identity service (already filtered). */
   readonly forwardHeaders: Readonly<Record<string, string>>
+  /**
+   * What custom-plugin-lib's `getHttpClient` forwarded to the platform's services (CRUD, identity),
+   * never to Kaleyra: `x-request-id` (the request id), `x-forwarded-for/-proto/-host`, the caller's
+   * platform headers under their configured names (user id, groups, client type, backoffice as
+   * `1`, user properties as JSON) and the ADDITIONAL_HEADERS_TO_PROXY ones.
+   */
+  readonly platformHeaders: Readonly<Record<string, string>>
   /** The request id (x-request-id when the caller sent one), as `reqId` in the request's log lines. */
   readonly requestId: string
   /** The request's logger: what is logged through it carries `reqId`. */

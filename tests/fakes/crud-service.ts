@@ -2,6 +2,7 @@
 // answering the routes, query parameters, states, statuses and bodies the CRUD documents, with
 // injected faults (latency, statuses, resets, hangs) like the Kaleyra emulator.
 import { randomBytes } from 'node:crypto'
+import type { IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isDeepStrictEqual } from 'node:util'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
@@ -33,7 +34,7 @@ export interface FakeCrudOptions {
   maxLimit?: number
 }
 
-export interface CrudRequest { method: string, path: string, query: Record<string, string>, body: unknown, userId: string | undefined, status: number }
+export interface CrudRequest { method: string, path: string, query: Record<string, string>, body: unknown, userId: string | undefined, headers: IncomingHttpHeaders, status: number }
 
 export interface FakeCrudService {
   readonly url: string
@@ -80,6 +81,7 @@ export async function startFakeCrudService (opts: FakeCrudOptions): Promise<Fake
       query: Object.fromEntries(new URLSearchParams(at === -1 ? '' : request.url.slice(at + 1))),
       body: undefined,
       userId: typeof header === 'string' ? header : undefined,
+      headers: request.headers,
       status: 0
     }
     log.push(entry)

@@ -75,7 +75,7 @@ eachStore(t, 'PATCH and the legacy participants route take plain ids too', async
   t.same(unknown.json(), { error: `Failed PATCH /teleconsultation/${id}: participant nobody is unknown to the identity service` })
 })
 
-t.test('cookie, authorization, client type and ADDITIONAL_HEADERS_TO_PROXY are forwarded, nothing else', async t => {
+t.test('cookie, authorization, client type, the platform headers and ADDITIONAL_HEADERS_TO_PROXY are forwarded, nothing else', async t => {
   const { app, identity } = await providerSetup(t, { ADDITIONAL_HEADERS_TO_PROXY: 'x-request-id, X-Forwarded-For', DEFAULT_CLIENT_TYPE: 'backoffice' })
   await app.inject({
     method: 'POST',
@@ -86,7 +86,7 @@ t.test('cookie, authorization, client type and ADDITIONAL_HEADERS_TO_PROXY are f
   const seen = identity.requests.find(r => r.path === '/users/doctor-1')
   t.match(seen?.headers, { cookie: 'sid=abc', authorization: 'Bearer t0k3n', 'client-type': 'mobile', 'x-request-id': 'req-1', 'x-forwarded-for': '10.0.0.1' })
   t.notOk(seen?.headers['x-secret'])
-  t.notOk(seen?.headers.miauserid)
+  t.equal(seen?.headers.miauserid, 'admin', 'the caller\'s user id, as custom-plugin-lib\'s getHttpClient forwarded it')
 
   identity.requests.length = 0
   await app.inject({ method: 'POST', url: '/teleconsultation', headers: { cookie: 'sid=def' }, payload: { participants: ['doctor-1', 'patient-1'], ...schedule() } })

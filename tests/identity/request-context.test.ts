@@ -33,6 +33,7 @@ t.test('the request context of an API route: caller, groups, client type, forwar
     callerGroups: ['doctor', 'admin'],
     clientType: 'backoffice',
     forwardHeaders: { cookie: 'sid=1', 'client-type': 'backoffice', 'x-tenant': 'clinic' },
+    platformHeaders: { miauserid: 'doctor-1', miausergroups: 'doctor,admin', 'client-type': 'backoffice', 'x-request-id': 'req-7', 'x-tenant': 'clinic' },
     requestId: 'req-7',
     logs: true
   })

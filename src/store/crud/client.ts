@@ -58,8 +58,9 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
   const base = '/' + opts.path.replace(/^\/+|\/+$/g, '')
   const userIdHeader = opts.userIdHeader.toLowerCase()
 
+  /** The request's platform headers (x-request-id, caller, groups…); the caller's id as the CRUD's user id. */
   function headers (ctx?: StoreContext): Record<string, string | undefined> {
-    return { [userIdHeader]: ctx?.callerId ?? undefined }
+    return { ...ctx?.platformHeaders, [userIdHeader]: ctx?.callerId ?? ctx?.platformHeaders?.[userIdHeader] }
   }
 
   function itemPath (id: string): string {
@@ -110,7 +111,7 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
 
     /** `GET /:id` among the live states; null on the CRUD's 404 (or a 400 for an id it cannot parse). */
     async getById (id: string, ctx?: StoreContext): Promise<CrudDocument | null> {
-      const req: UpstreamRequest = { operation: `${label}.get`, method: 'GET', path: itemPath(id), query: { _st: LIVE_STATES.join(',') } }
+      const req: UpstreamRequest = { operation: `${label}.get`, method: 'GET', path: itemPath(id), query: { _st: LIVE_STATES.join(',') }, headers: headers(ctx) }
       const res = await call(req)
       if (isCrudNotFound(res) || res.statusCode === 400) return null
       if (res.statusCode !== 200) throw unexpected(req, res, ctx)
@@ -130,7 +131,8 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
           _l: options.limit,
           _s: options.sort,
           _p: options.projection?.join(',')
-        }
+        },
+        headers: headers(ctx)
       }
       const res = await call(req)
       if (res.statusCode !== 200) throw unexpected(req, res, ctx)
