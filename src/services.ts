@@ -55,7 +55,7 @@ export interface Services {
   kaleyra: KaleyraClient
   stores: Stores
   identity: IdentityProvider
-  /** WRITE_GROUPS, BACKOFFICE_HEADER_KEY, CREDENTIALS_GROUPS. */
+  /** WRITE_GROUPS, WRITE_BACKOFFICE, CREDENTIALS_GROUPS. */
   authorization: Authorization
   reaper: RoomReaper
   teleconsultations: TeleconsultationService

@@ -47,7 +47,7 @@ export const EnvSchema = Type.Object({
   ADDITIONAL_HEADERS_TO_PROXY: Type.String({ default: '' }),
   SETTINGS_ADMIN_GROUPS: Type.String({ default: '', description: 'Comma list of groups allowed on /settings routes (empty: any authenticated user).' }),
   WRITE_GROUPS: Type.String({ default: '', description: 'Comma list of groups allowed to create, change and delete teleconsultations (empty, with no BACKOFFICE_HEADER_KEY: anyone).' }),
-  BACKOFFICE_HEADER_KEY: Type.String({ default: '', description: 'Header the platform sets to "true" on back-office requests; when set, such requests may write teleconsultations (empty: not used).' }),
+  WRITE_BACKOFFICE: Type.Boolean({ default: false, description: 'When true, requests whose BACKOFFICE_HEADER_KEY header is "true" may write teleconsultations (and writes are closed to others unless WRITE_GROUPS lets them in).' }),
   CREDENTIALS_GROUPS: Type.String({ default: '', description: 'Comma list of groups allowed to obtain SDK credentials (empty: any authenticated user).' }),
   CREDENTIALS_MAX_EXPIRES_IN: Type.Integer({ default: MAX_TOKEN_EXPIRY_SECONDS, minimum: MIN_TOKEN_EXPIRY_SECONDS, maximum: MAX_TOKEN_EXPIRY_SECONDS, description: 'Longest expiresIn (seconds) POST /credentials accepts.' }),
   KALEYRA_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1 }),

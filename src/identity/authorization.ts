@@ -6,7 +6,7 @@ import type { IdentityProvider } from './types.js'
 
 /**
  * Who may change teleconsultations and who may obtain SDK tokens. Both checks are open unless
- * configured (2.1 behaviour): WRITE_GROUPS and/or BACKOFFICE_HEADER_KEY close the writes,
+ * configured (2.1 behaviour): WRITE_GROUPS and/or WRITE_BACKOFFICE close the writes,
  * CREDENTIALS_GROUPS closes /credentials. A refused caller gets 403 before anything is done.
  */
 export interface Authorization {
@@ -24,7 +24,7 @@ function fromBackoffice (headers: IncomingHttpHeaders, header: string): boolean 
 
 export function createAuthorization (deps: { env: Env, identity: IdentityProvider }): Authorization {
   const writeGroups = commaList(deps.env.WRITE_GROUPS)
-  const backofficeHeader = deps.env.BACKOFFICE_HEADER_KEY.trim().toLowerCase()
+  const backofficeHeader = deps.env.WRITE_BACKOFFICE ? deps.env.BACKOFFICE_HEADER_KEY.trim().toLowerCase() : ''
   const credentialsGroups = commaList(deps.env.CREDENTIALS_GROUPS)
   const writesOpen = writeGroups.length === 0 && backofficeHeader === ''
 

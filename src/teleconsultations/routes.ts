@@ -14,7 +14,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
   teleconsultations: TeleconsultationService
   authorization: Authorization
 }> = async (fastify, { teleconsultations, authorization }) => {
-  // WRITE_GROUPS / BACKOFFICE_HEADER_KEY: checked after validation and before any work.
+  // WRITE_GROUPS / WRITE_BACKOFFICE: checked after validation and before any work.
   const writer = async (request: FastifyRequest): Promise<void> => { await authorization.requireWriter(request.ctx, request.headers) }
 
   fastify.post('/teleconsultation', {

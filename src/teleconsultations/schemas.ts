@@ -112,7 +112,7 @@ export const errors = {
   viewBadRequest: errorResponse('Invalid teleconsultation id or query', validationErrorExample('querystring.language must NOT have more than 16 characters')),
   unauthorized: errorResponse('The caller is not a participant', 'Unauthorized user'),
   credentialsRefused: errorResponse('Identity-provider mode: the identity service refused the caller\'s credentials', 'Unauthorized user'),
-  forbidden: errorResponse('WRITE_GROUPS or BACKOFFICE_HEADER_KEY is set and the caller is in none of those groups nor from the back office', 'Forbidden'),
+  forbidden: errorResponse('WRITE_GROUPS or WRITE_BACKOFFICE is set and the caller is in none of those groups nor from the back office', 'Forbidden'),
   notFound: errorResponse('No such teleconsultation', `Room with id ${EXAMPLE_ID} not found on CRUD`),
   updateConflict: errorResponse('The teleconsultation can no longer be modified', frozen(`PATCH /teleconsultation/${EXAMPLE_ID}`)),
   deleteConflict: errorResponse('Modified concurrently three times in a row: retry', `Failed DELETE /teleconsultation/${EXAMPLE_ID}: the teleconsultation was modified concurrently, retry`),

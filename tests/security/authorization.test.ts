@@ -51,8 +51,8 @@ eachStore(t, 'WRITE_GROUPS=backoffice: every write route refuses other callers w
   t.equal(await ctx.stores.teleconsultations.get(id), null, 'the teleconsultation was deleted by the writer')
 })
 
-t.test('BACKOFFICE_HEADER_KEY: requests from the back office may write, others not', async t => {
-  const { app } = await setup(t, { env: { BACKOFFICE_HEADER_KEY: 'isbackoffice' } })
+t.test('WRITE_BACKOFFICE: requests from the back office may write, others not', async t => {
+  const { app } = await setup(t, { env: { WRITE_BACKOFFICE: 'true' } })
   const refused = await app.inject({ method: 'POST', url: '/teleconsultation', headers: outsider, payload: body() })
   t.equal(refused.statusCode, 403)
   const notTrue = await app.inject({ method: 'POST', url: '/teleconsultation', headers: { ...outsider, isbackoffice: 'false' }, payload: body() })
@@ -61,8 +61,8 @@ t.test('BACKOFFICE_HEADER_KEY: requests from the back office may write, others n
   t.equal(office.statusCode, 201)
 })
 
-t.test('WRITE_GROUPS and BACKOFFICE_HEADER_KEY together: either one lets a caller write', async t => {
-  const { app } = await setup(t, { env: { BACKOFFICE_HEADER_KEY: 'isbackoffice', WRITE_GROUPS: 'secretary,backoffice' } })
+t.test('WRITE_GROUPS and WRITE_BACKOFFICE together: either one lets a caller write', async t => {
+  const { app } = await setup(t, { env: { WRITE_BACKOFFICE: 'true', WRITE_GROUPS: 'secretary,backoffice' } })
   for (const headers of [{ isbackoffice: 'true' }, as('s-1', ['secretary']), writer]) {
     t.equal((await app.inject({ method: 'POST', url: '/teleconsultation', headers, payload: body() })).statusCode, 201)
   }
