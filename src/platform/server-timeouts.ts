@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import type { Socket } from 'node:net'
+import { Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 
 export interface ServerTimeouts {
@@ -34,6 +34,8 @@ export function installServerTimeouts (app: FastifyInstance, opts: ServerTimeout
 
   app.addHook('onRequest', async (request) => {
     const raw = request.raw
+    // Injected requests (tests) have no real connection to close.
+    if (!(raw.socket instanceof Socket)) return
     current.set(raw.socket, raw)
     if (isMultipart(raw) || raw.complete) return
     const timer = setTimeout(() => {
