@@ -1,4 +1,4 @@
-/** The events sent to EVENTS_WEBHOOK_URL (docs/api.md, outgoing events). */
+/** The events the domain publishes (their delivery to the caller's systems, issue 16 point 4, is not built yet). */
 export const EVENT_TYPES = [
   'teleconsultation.created', 'teleconsultation.updated', 'teleconsultation.deleted', 'teleconsultation.ended',
   'recording.available', 'transcription.available'
@@ -16,13 +16,10 @@ export interface EventPublisher {
 
 export const NO_EVENTS: EventPublisher = { publish () {} }
 
-/** What the webhook receiver, the room closer and the event delivery report (the metrics in production). */
+/** What the webhook receiver and the room closer report (the metrics in production). */
 export interface IntegrationObserver {
   /** A Kaleyra webhook: its event name (`other` for unknown ones) and what became of it. */
   webhook: (event: string, outcome: 'processed' | 'duplicate' | 'ignored' | 'rejected' | 'failed') => void
   /** A room deleted because its teleconsultation's end passed ROOM_CLOSE_AFTER_END_MS ago. */
   roomClosed: () => void
-  eventDelivered: (type: EventType) => void
-  /** An event given up after EVENTS_RETRY_FOR_MS. */
-  eventFailed: (type: EventType) => void
 }
