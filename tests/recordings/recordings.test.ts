@@ -229,3 +229,22 @@ t.test('a 2.1 configuration: no call to Kaleyra for recordings or sessions unles
   await ctx.app.inject({ method: 'PATCH', url: `/teleconsultation/${id}`, payload: {} })
   t.same(ctx.emulator.requests().filter(r => r.path.startsWith('/v2/sessions')), [])
 })
+
+t.test('after the slot ended and its room was closed (ROOM_CLOSE_AFTER_END_MS), the call\'s recordings stay reachable', async t => {
+  const ctx = await setup(t, { env: { ...RECORDED, KALEYRA_WEBHOOKS: 'true', ROOM_CLOSE_AFTER_END_MS: '0' }, overrides: { closer: { intervalMs: 0 } } })
+  const address = await ctx.app.listen({ host: '127.0.0.1', port: 0 })
+  ctx.emulator.setWebhookUrl(`${address}/webhooks/kaleyra`)
+  const { id, roomId } = await createTeleconsultation(ctx, body({ start: '2020-01-01T10:00:00.000Z', end: '2020-01-01T10:30:00.000Z' }))
+  const sessionId = ctx.emulator.addSession(roomId)
+  t.equal(await ctx.services.closer?.tick(), 1)
+  await ctx.services.reaper.idle()
+  t.same(ctx.emulator.liveRooms(), [], 'the room is deleted')
+
+  ctx.emulator.setRecordingReady(sessionId)
+  await ctx.emulator.webhookDeliveries()
+  await ctx.services.webhooks?.idle()
+  t.match((await sessions(ctx, id)).json(), { sessions: [{ sessionId, recording: true }] })
+  const res = await recording(ctx, id, sessionId)
+  t.equal(res.statusCode, 200)
+  t.equal((await fetch(res.json().url)).status, 200)
+})
