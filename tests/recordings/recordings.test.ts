@@ -43,6 +43,7 @@ eachStore(t, 'a participant gets Kaleyra\'s temporary link to a recording, valid
   t.ok(expiresAt >= before + 119_000 && expiresAt <= Date.now() + 121_000, `valid 120 s (${link.expiresAt})`)
   t.match(recordingCalls(ctx).map(r => r.query), [{ expires_in: '120' }], 'asked for that validity')
   t.notOk(res.body.includes('ftyp'), 'never the file itself')
+  t.notOk(ctx.logs.lines.some(line => line.includes(new URL(link.url).pathname)), 'the link is never logged')
 
   const file = await fetch(link.url)
   t.equal(file.status, 200)
