@@ -398,6 +398,7 @@ export function parseSessionList (body: unknown): Page<KaleyraSession> {
 /** A recording's temporary download link and when it stops working. */
 export interface RecordingLink { url: string, expiresAt: Date }
 
+/** An absolute http(s) URL, or null: what a temporary file link must be. */
 function httpUrl (value: string | undefined): string | null {
   if (value === undefined || !URL.canParse(value)) return null
   const { protocol } = new URL(value)
@@ -407,7 +408,7 @@ function httpUrl (value: string | undefined): string | null {
 /** `asked`: when the link was asked for (an `expires_in` counts from then); `expiresAt` null when the answer does not say. */
 export function parseRecordingLink (body: unknown, asked: Date): { url: string, expiresAt: Date | null } {
   const parsed = check(compiled.recordingLink, body, 'getRecording')
-  const url = (['url', 'link', 'download_url'] as const).map(field => httpUrl(parsed[field])).find(value => value !== null)
+  const url = RECORDING_LINK_FIELDS.map(field => httpUrl(parsed[field])).find(value => value !== null)
   if (url === undefined) throw new KaleyraFormatError('getRecording')
   let expiresAt: Date | null = null
   if (typeof parsed.expires_at === 'string' && !Number.isNaN(Date.parse(parsed.expires_at))) expiresAt = new Date(parsed.expires_at)
@@ -474,15 +475,17 @@ export function parseCompany (body: unknown, operation = 'getCompany'): Company 
  */
 export const TRANSCRIPTION_LINK_FIELDS = ['url', 'link', 'download_url'] as const
 
+/** Where a recording answer's link may be: the same fields. */
+export const RECORDING_LINK_FIELDS = TRANSCRIPTION_LINK_FIELDS
+
 /** The link of a transcription answer, or null when the answer is the transcription itself. */
 export function transcriptionLinkOf (body: unknown): string | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null
   if (Object.values(body).some(value => typeof value === 'object' && value !== null)) return null
   for (const field of TRANSCRIPTION_LINK_FIELDS) {
     const value = (body as Record<string, unknown>)[field]
-    if (typeof value !== 'string' || !URL.canParse(value)) continue
-    const protocol = new URL(value).protocol
-    if (protocol === 'https:' || protocol === 'http:') return value
+    const link = typeof value === 'string' ? httpUrl(value) : null
+    if (link !== null) return link
   }
   return null
 }
