@@ -7,10 +7,12 @@ import { KaleyraFormatError, KaleyraRejectedError, kaleyraStatusError, type Form
 import { diagnose } from './shape.js'
 import { transcriptionDownload, type TranscriptionDownload } from './transcription.js'
 import {
-  ANSWER_SHAPES, MIN_RECORDING_LINK_SECONDS, RECORDING_LINK_EXPIRY_QUERY, isDuplicateUserAnswer, paths, parseCompany, parseErrorName, parseRoom, parseRoomList, parseSdkCredentials,
-  parseRecordingLink, parseSessionList, parseUploadList, parseUser, parseVirtualBackground, parseVirtualBackgroundList, VIRTUAL_BACKGROUND_FIELD,
+  ANSWER_SHAPES, isDuplicateUserAnswer, MIN_RECORDING_LINK_SECONDS, paths, parseCompany, parseErrorName, parseRecordingLink, parseRoom,
+  parseRoomList, parseSdkCredentials, parseSessionList, parseUploadList, parseUser, parseVirtualBackground, parseVirtualBackgroundList,
+  RECORDING_LINK_EXPIRY_QUERY, VIRTUAL_BACKGROUND_FIELD,
   type Company, type CreateRoomRequest, type CreateUserRequest, type KaleyraRole, type KaleyraRoom, type KaleyraSession,
-  type KaleyraUpload, type KaleyraUser, type Page, type ParsedCall, type RecordingLink, type SdkCredentials, type UpdateUserRequest, type VirtualBackground
+  type KaleyraUpload, type KaleyraUser, type Page, type ParsedCall, type RecordingLink, type SdkCredentials, type UpdateUserRequest,
+  type VirtualBackground
 } from './wire.js'
 
 export type { TranscriptionDownload } from './transcription.js'
