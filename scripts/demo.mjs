@@ -8,7 +8,7 @@ const demoDefaults = {
   USERID_HEADER_KEY: 'miauserid',
   GROUPS_HEADER_KEY: 'miausergroups',
   WAIT_BEFORE_SERVER_CLOSE_SEC: '0',
-  // So that every route can be tried: uploads cleanup and recorded rooms with transcriptions.
+  // So that every route can be tried: uploads cleanup and recorded rooms (recordings, transcriptions).
   TELECONSULTATION_DELETE_UPLOADS: 'true',
   DEFAULT_RECORDING_TYPE: 'automatic'
 }

@@ -8,6 +8,7 @@ import { installErrorHandler, formatSchemaErrors } from './platform/error-handle
 import { loggerOptions } from './platform/logging.js'
 import { createServiceMetrics, registerMetrics } from './platform/metrics.js'
 import { registerOpenApi } from './platform/openapi.js'
+import { recordingRoutes } from './recordings/routes.js'
 import { PlatformLogController } from './platform/request-log.js'
 import { registerStatusRoutes } from './platform/status.js'
 import { installServerTimeouts } from './platform/server-timeouts.js'
@@ -74,6 +75,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
     await api.register(credentialsRoutes, { credentials: services.credentials, authorization: services.authorization, maxExpiresIn: env.CREDENTIALS_MAX_EXPIRES_IN })
     await api.register(settingsRoutes, { settings: services.settings })
     await api.register(transcriptionRoutes, { transcriptions: services.transcriptions })
+    await api.register(recordingRoutes, { recordings: services.recordings })
     if (services.webhooks !== undefined) await api.register(kaleyraWebhookRoutes, { webhooks: services.webhooks })
   }, { prefix: apiPrefix(env) })
 

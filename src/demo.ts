@@ -43,7 +43,7 @@ export function demoHelp (serviceUrl: string, emulatorUrl: string, env: Env): st
     'Then fetch the doctor\'s link (replace <roomId> with the id printed above) and open accessLinkURL:',
     `  curl -s ${api}/teleconsultation/<roomId> -H '${user}: doctor-1' -H '${groups}: doctor'`,
     '',
-    'Uploads cleanup, SDK credentials, virtual backgrounds and transcriptions: see the walk-through in docs/api.md.',
+    'Uploads cleanup, SDK credentials, virtual backgrounds, transcriptions and recordings: see the walk-through in docs/api.md.',
     ''
   ].join('\n')
 }

@@ -10,6 +10,7 @@ import { createKaleyraUsers } from './identity/kaleyra-users.js'
 import type { IdentityProvider } from './identity/types.js'
 import { createKaleyraClient, type KaleyraClient } from './kaleyra/client.js'
 import { createReadinessCheck, type ReadinessCheck } from './platform/readiness.js'
+import { createRecordingService, type RecordingService } from './recordings/service.js'
 import { createSettingsService, type SettingsService } from './settings/service.js'
 import { createCrudStores, type CrudStoresOptions } from './store/crud/index.js'
 import { createMemoryStores } from './store/memory.js'
@@ -62,6 +63,8 @@ export interface Services {
   credentials: CredentialsService
   settings: SettingsService
   transcriptions: TranscriptionService
+  /** GET /recording/… and GET /teleconsultation/:id/sessions (always on: they only answer when asked). */
+  recordings: RecordingService
   readiness: ReadinessCheck
   /** ROOM_CLOSE_AFTER_END_MS set only. */
   closer?: RoomCloser
@@ -128,6 +131,7 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     credentials: createCredentialsService({ config, kaleyra, users, userMap: stores.userMap, identity }),
     settings: createSettingsService({ config, kaleyra, identity }),
     transcriptions: createTranscriptionService({ config, kaleyra, store: stores.teleconsultations }),
+    recordings: createRecordingService({ config, kaleyra, store: stores.teleconsultations }),
     readiness,
     async close () {
       await Promise.all([webhooks?.close(), closer?.close()])

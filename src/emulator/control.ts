@@ -1,5 +1,5 @@
 // Test controls over HTTP (no apikey): inspect state, inject faults, change the settings, add
-// rooms, uploads and sessions, deactivate users, reset.
+// rooms, uploads and sessions, make recordings ready, move the clock, deactivate users, reset.
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { faultRuleFromJson, type FaultList } from './faults.js'
 import { notFound, objectBody, validationError } from './http.js'
@@ -44,6 +44,8 @@ export function setTranscriptionOf (state: EmulatorState, sessionId: string, tra
 export function setRecordingReadyOf (state: EmulatorState, sessionId: string): void {
   const session = state.sessions.get(sessionId)
   if (session === undefined) throw new Error(`unknown session ${sessionId}`)
+  // A room created with `recording: "none"` is never recorded.
+  if (state.rooms.get(session.roomId)?.recording === 'none') throw new TypeError(`the room of session ${sessionId} is not recorded (recording: none)`)
   session.recordingReady = true
   state.webhooks.send('on_recording_available', { room_id: session.roomId, session_id: sessionId })
 }
@@ -51,7 +53,7 @@ export function setRecordingReadyOf (state: EmulatorState, sessionId: string): v
 function sessionState (s: SessionRecord): Record<string, unknown> {
   const t = s.transcription
   const transcription = t === null ? null : { kind: t.kind, bytes: t.kind === 'json' ? t.body.length : t.bytes }
-  return { sessionId: s.sessionId, roomId: s.roomId, startDate: s.startDate, endDate: s.endDate, transcription }
+  return { sessionId: s.sessionId, roomId: s.roomId, startDate: s.startDate, endDate: s.endDate, transcription, recording: s.recordingReady === true }
 }
 
 export function snapshot (state: EmulatorState): Record<string, unknown> {
@@ -63,6 +65,13 @@ export function snapshot (state: EmulatorState): Record<string, unknown> {
     uploads,
     sessions: [...state.sessions.values()].map(sessionState)
   }
+}
+
+/** Moves the emulator's clock forward (recording links expire on it); returns the offset now. */
+export function advanceClockOf (state: EmulatorState, ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new TypeError('the clock moves forward by a non-negative integer of milliseconds')
+  state.clockOffsetMs += ms
+  return state.clockOffsetMs
 }
 
 /** Turns a TypeError from the shared helpers into a 422 for HTTP callers. */
@@ -158,8 +167,13 @@ export function registerControlRoutes (app: FastifyInstance, state: EmulatorStat
 
   app.post<{ Params: { sessionId: string } }>('/_emulator/sessions/:sessionId/recording', async (request) => {
     if (!state.sessions.has(request.params.sessionId)) throw notFound(`session ${request.params.sessionId} not found`)
-    setRecordingReadyOf(state, request.params.sessionId)
+    asValidation(() => { setRecordingReadyOf(state, request.params.sessionId) })
     return { session_id: request.params.sessionId, recording: 'ready' }
+  })
+
+  app.post('/_emulator/clock', async (request) => {
+    const body = objectBody(request.body, ['advanceMs'])
+    return { offsetMs: asValidation(() => advanceClockOf(state, body.advanceMs as number)) }
   })
 
   app.post('/_emulator/reset', async () => {

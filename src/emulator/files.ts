@@ -1,19 +1,25 @@
 // The second origin of the emulator: where files given as temporary links are downloaded from
-// (a storage host in Kaleyra's case). It takes no apikey and records the headers it receives, so
-// tests can check that the service sends its credentials to Kaleyra's origin only.
+// (a storage host in Kaleyra's case): transcriptions, and recordings until their link expires.
+// It takes no apikey and records the headers it receives, so tests can check that the service
+// sends its credentials to Kaleyra's origin only.
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pipeline } from 'node:stream'
 import { pathOf } from './http.js'
 import type { EmulatorState } from './state.js'
+import { RECORDING_CONTENT_TYPE, recordingFile } from './recording.js'
 import { transcriptionPayload } from './transcription.js'
 
 export interface FileOrigin { url: string, close: () => Promise<void> }
 
-function notFound (res: ServerResponse): void {
-  const body = JSON.stringify({ error: 'not_found', message: 'file not found' })
-  res.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+function answer (res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
   res.end(body)
+}
+
+function notFound (res: ServerResponse): void {
+  answer(res, 404, { error: 'not_found', message: 'file not found' })
 }
 
 export async function startFileOrigin (state: EmulatorState, host: string): Promise<FileOrigin> {
@@ -21,8 +27,28 @@ export async function startFileOrigin (state: EmulatorState, host: string): Prom
     const path = pathOf(req.url ?? '/')
     const entry = state.logFileRequest({ method: req.method ?? 'GET', path, headers: { ...req.headers }, status: 0, bytes: 0 })
     const token = /^\/files\/([\w-]+)$/.exec(path)?.[1]
-    const session = token === undefined ? undefined : state.sessions.get(state.fileLinks.get(token) ?? '')
-    if (req.method !== 'GET' || session === undefined || session.transcription === null) {
+    const link = token === undefined ? undefined : state.fileLinks.get(token)
+    const session = link === undefined ? undefined : state.sessions.get(link.sessionId)
+    if (req.method !== 'GET' || link === undefined || session === undefined) {
+      entry.status = 404
+      notFound(res)
+      return
+    }
+    if (link.expiresAt !== null && state.now() >= link.expiresAt) {
+      // As a storage host answers an expired signed URL.
+      entry.status = 403
+      answer(res, 403, { error: 'link_expired', message: 'the link has expired' })
+      return
+    }
+    if (link.file === 'recording') {
+      const file = recordingFile(session)
+      entry.status = 200
+      entry.bytes = file.length
+      res.writeHead(200, { 'content-type': RECORDING_CONTENT_TYPE, 'content-length': file.length })
+      res.end(file)
+      return
+    }
+    if (session.transcription === null) {
       entry.status = 404
       notFound(res)
       return

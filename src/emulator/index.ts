@@ -3,7 +3,7 @@
 // server (the file origin) serves the files it gives as temporary links.
 import type { AddressInfo } from 'node:net'
 import { buildEmulatorApp } from './app.js'
-import { addSessionTo, configure, deactivateUserOf, setRecordingReadyOf, setTranscriptionOf } from './control.js'
+import { addSessionTo, advanceClockOf, configure, deactivateUserOf, setRecordingReadyOf, setTranscriptionOf } from './control.js'
 import { FaultList, type FaultRule } from './faults.js'
 import { startFileOrigin } from './files.js'
 import { Lifecycle } from './pipeline.js'
@@ -42,7 +42,7 @@ export interface AddSessionOptions {
 export interface KaleyraEmulator {
   /** `http://127.0.0.1:<port>`, usable as BANDYER_BASE_URL. */
   readonly url: string
-  /** Origin of the file server (transcriptions given as links), on the same host, another port. */
+  /** Origin of the file server (transcriptions and recordings given as links), on the same host, another port. */
   readonly filesUrl: string
   readonly apiKey: string
   /** Closes the server, ending delayed, hanging and streaming requests. */
@@ -77,8 +77,10 @@ export interface KaleyraEmulator {
   setWebhookUrl: (url: string | null) => void
   /** Webhooks sent, in order, with the status they got (0: no answer); awaits those in flight. */
   webhookDeliveries: () => Promise<WebhookDelivery[]>
-  /** The session's recording is ready: its link can be asked for, and on_recording_available is sent. */
+  /** The session's recording is ready: its link can be asked for, and on_recording_available is sent (a TypeError when its room does not record). */
   setRecordingReady: (sessionId: string) => void
+  /** Moves the emulator's clock forward by `ms` (recording links expire on it); reset() puts it back. */
+  advanceClock: (ms: number) => void
   /** Forgets everything but the api key and the start settings, and clears the faults. */
   reset: () => void
 }
@@ -143,6 +145,7 @@ export async function startKaleyraEmulator (opts: EmulatorOptions): Promise<Kale
       return state.webhooks.deliveries.map(d => ({ ...d }))
     },
     setRecordingReady: sessionId => setRecordingReadyOf(state, sessionId),
+    advanceClock: ms => { advanceClockOf(state, ms) },
     reset
   }
 }

@@ -58,6 +58,9 @@ export interface RequestLogEntry { method: string, path: string, query: Record<s
  */
 export interface FileRequestEntry { method: string, path: string, headers: Record<string, string | string[] | undefined>, status: number, bytes: number }
 
+/** A temporary link on the file origin: the session's transcription or recording, until `expiresAt` (emulator clock, ms). */
+export interface FileLink { sessionId: string, file: 'transcription' | 'recording', expiresAt: number | null }
+
 export const MAX_LOGGED_REQUESTS = 100_000
 const MAX_USER_AGENTS = 100
 
@@ -97,8 +100,10 @@ export class EmulatorState {
   requestLog: RequestLogEntry[] = []
   /** Distinct user-agent values of /v2 calls, first seen first. */
   userAgents = new Set<string>()
-  /** File link token → session whose transcription it serves. */
-  fileLinks = new Map<string, string>()
+  /** File link token → what it serves. */
+  fileLinks = new Map<string, FileLink>()
+  /** Added to the real time by `advanceClock` (recording links expire on this clock). */
+  clockOffsetMs = 0
   fileRequests: FileRequestEntry[] = []
   /** Webhooks sent when rooms are deleted and recordings or transcriptions become ready. */
   webhooks = new WebhookSender('')
@@ -115,6 +120,7 @@ export class EmulatorState {
     this.requestLog = []
     this.userAgents.clear()
     this.fileLinks.clear()
+    this.clockOffsetMs = 0
     this.fileRequests = []
     this.settings = { ...this.startSettings }
   }
@@ -129,10 +135,15 @@ export class EmulatorState {
     return entry
   }
 
-  /** A temporary link to a session's transcription on the file origin. */
-  newFileLink (sessionId: string): string {
+  /** The emulator's clock (real time plus what `advanceClock` added), in ms. */
+  now (): number {
+    return Date.now() + this.clockOffsetMs
+  }
+
+  /** A temporary link on the file origin (a transcription's never expires: it is not said to). */
+  newFileLink (sessionId: string, file: FileLink['file'] = 'transcription', expiresAt: number | null = null): string {
     const token = randomBytes(18).toString('base64url')
-    this.fileLinks.set(token, sessionId)
+    this.fileLinks.set(token, { sessionId, file, expiresAt })
     return `${this.filesUrl}/files/${token}`
   }
 

@@ -6,17 +6,20 @@ import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, type AppConfig } from '../config/index.js'
 import { createKaleyraClient } from '../kaleyra/client.js'
+import { KALEYRA_ID_REGEX } from '../kaleyra/wire.js'
 import { readPackage } from '../platform/package-info.js'
 import { formatLine, jsonDocument, passed, textTrailer } from './report.js'
 import { runCheck } from './run.js'
 
-export const USAGE = `Usage: npm run kaleyra:check -- [--json] [--with-background FILE.jpg]
+export const USAGE = `Usage: npm run kaleyra:check -- [--json] [--with-background FILE.jpg] [--with-session SESSION_ID]
 
 Checks the Kaleyra account of BANDYER_BASE_URL and BANDYER_API_SECRET_KEY (from the environment
 or .env) against every call the service makes, with the service's own requests and parsers.
 It creates two test users (tcs-check-plus, tcs-check-basic; deactivated at the end and reused
 next time) and one room (always deleted). --with-background also uploads FILE.jpg as a virtual
-background (the company default is not changed). --json prints one JSON document.
+background (the company default is not changed). --with-session also asks for the recording
+download link of SESSION_ID, a session of a recorded call (the link is not shown). --json prints
+one JSON document.
 
 Exit status: 0 when every call is ok, 1 otherwise, 2 for a usage or configuration error, 130
 when interrupted (Ctrl-C: the clean-up still runs; a second Ctrl-C quits at once).
@@ -54,11 +57,11 @@ function configure (err: Output): AppConfig | null {
 }
 
 export async function main (argv: string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
-  let values: { json?: boolean, 'with-background'?: string, help?: boolean }
+  let values: { json?: boolean, 'with-background'?: string, 'with-session'?: string, help?: boolean }
   try {
     values = parseArgs({
       args: argv,
-      options: { json: { type: 'boolean' }, 'with-background': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { json: { type: 'boolean' }, 'with-background': { type: 'string' }, 'with-session': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: false
     }).values
@@ -73,6 +76,11 @@ export async function main (argv: string[], out: Output = process.stdout, err: O
   const backgroundPath = values['with-background']
   if (backgroundPath !== undefined && !isFile(backgroundPath)) {
     err.write(`--with-background: ${backgroundPath} is not a readable file\n`)
+    return 2
+  }
+  const recordingSession = values['with-session']
+  if (recordingSession !== undefined && !KALEYRA_ID_REGEX.test(recordingSession)) {
+    err.write(`--with-session: ${recordingSession} is not a Kaleyra session id\n`)
     return 2
   }
   const config = configure(err)
@@ -104,6 +112,7 @@ export async function main (argv: string[], out: Output = process.stdout, err: O
       config,
       kaleyra,
       stopped: () => stopped,
+      recordingSession,
       background: backgroundPath === undefined
         ? undefined
         : () => ({ filename: basename(backgroundPath), contentType: 'image/jpeg', content: createReadStream(backgroundPath) }),

@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/index.js'
 import type { ResolvedParticipant } from '../identity/types.js'
 import type { BackgroundUpload, KaleyraClient } from '../kaleyra/client.js'
 import { KaleyraFormatError, KaleyraRejectedError } from '../kaleyra/errors.js'
-import type { KaleyraRole } from '../kaleyra/wire.js'
+import { MIN_RECORDING_LINK_SECONDS, type KaleyraRole } from '../kaleyra/wire.js'
 import { buildRoomRequest, ROOM_MARKER_PREFIX } from '../teleconsultations/rooms.js'
 import { UpstreamError } from '../upstream/errors.js'
 
@@ -46,6 +46,8 @@ export interface CheckOptions {
   kaleyra: KaleyraClient
   /** Also uploads this virtual background (the company default is never changed). */
   background?: () => BackgroundUpload
+  /** Also asks for the recording link of this session (one of a recorded call: a new room has none). */
+  recordingSession?: string
   /** Set when the user asked to stop (Ctrl-C): no new call is started, the clean-up still runs. */
   stopped: () => boolean
   /** Told each result as it is known (for live output). */
@@ -231,6 +233,17 @@ export async function runCheck (opts: CheckOptions): Promise<CheckReport> {
       return { value: bg, detail: `alias ${bg.alias}; the company default is unchanged` }
     })
     if (background !== undefined) remains.push(`the virtual background ${background.alias} (there is no call to delete it)`)
+  }
+
+  if (opts.recordingSession !== undefined) {
+    const sessionId = opts.recordingSession
+    await step('getRecording', 'GET /v2/sessions/{id}/recording', sessionId, async () => {
+      const link = await kaleyra.getRecordingLink(sessionId, MIN_RECORDING_LINK_SECONDS)
+      if (link === null) throw new Mismatch('no recording for this session (404: unknown, not recorded, not processed yet, or another path)')
+      // Whether Kaleyra took the validity asked for (the parameter's name is assumed) shows here.
+      const seconds = Math.round((link.expiresAt.getTime() - Date.now()) / 1000)
+      return { value: link, detail: `a temporary link (not shown), valid about ${seconds} s (${MIN_RECORDING_LINK_SECONDS} s asked)` }
+    })
   }
 
   // Clean-up: also after a failure or when stopped.

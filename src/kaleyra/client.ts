@@ -7,10 +7,12 @@ import { KaleyraFormatError, KaleyraRejectedError, kaleyraStatusError, type Form
 import { diagnose } from './shape.js'
 import { transcriptionDownload, type TranscriptionDownload } from './transcription.js'
 import {
-  ANSWER_SHAPES, isDuplicateUserAnswer, paths, parseCompany, parseErrorName, parseRoom, parseRoomList, parseSdkCredentials,
-  parseSessionList, parseUploadList, parseUser, parseVirtualBackground, parseVirtualBackgroundList, VIRTUAL_BACKGROUND_FIELD,
+  ANSWER_SHAPES, isDuplicateUserAnswer, MIN_RECORDING_LINK_SECONDS, paths, parseCompany, parseErrorName, parseRecordingLink, parseRoom,
+  parseRoomList, parseSdkCredentials, parseSessionList, parseUploadList, parseUser, parseVirtualBackground, parseVirtualBackgroundList,
+  RECORDING_LINK_EXPIRY_QUERY, VIRTUAL_BACKGROUND_FIELD,
   type Company, type CreateRoomRequest, type CreateUserRequest, type KaleyraRole, type KaleyraRoom, type KaleyraSession,
-  type KaleyraUpload, type KaleyraUser, type Page, type ParsedCall, type SdkCredentials, type UpdateUserRequest, type VirtualBackground
+  type KaleyraUpload, type KaleyraUser, type Page, type ParsedCall, type RecordingLink, type SdkCredentials, type UpdateUserRequest,
+  type VirtualBackground
 } from './wire.js'
 
 export type { TranscriptionDownload } from './transcription.js'
@@ -81,6 +83,8 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
   const reported = new Set<string>()
   // Set once Kaleyra refuses the `from` filter on rooms: later searches page without it.
   let roomsRefuseFrom = false
+  // Set once Kaleyra refuses the (assumed) expiry parameter of recording links and answers without it.
+  let recordingRefusesExpiry = false
 
   /** Any status outside `ok` becomes an error: 5xx → 502 (ambiguous for writes), 429 → 503, other 4xx → rejected. */
   function fail (req: UpstreamRequest, res: JsonResponse): never {
@@ -336,6 +340,34 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
         return null
       }
       return await refuse(req, res)
+    },
+
+    /**
+     * A temporary download link to a session's recording, valid `validitySeconds` (30–3600); null
+     * when Kaleyra has no recording for it (yet). The link's end is the one Kaleyra gives; without
+     * one, it counts from the request: the validity asked for, or Kaleyra's documented minimum
+     * (30 s) when the expiry parameter had to be dropped. A 400/422 to that parameter (its name is
+     * assumed) is asked again without it, and then never sent again.
+     */
+    async getRecordingLink (sessionId: string, validitySeconds: number): Promise<RecordingLink | null> {
+      const ask = async (withExpiry: boolean): Promise<{ res: JsonResponse, asked: Date }> => {
+        const asked = new Date()
+        const query = withExpiry ? { [RECORDING_LINK_EXPIRY_QUERY]: validitySeconds } : undefined
+        const res = await http.requestJson({ operation: 'getRecording', method: 'GET', path: paths.recording(sessionId), query })
+        return { res, asked }
+      }
+      let sent = !recordingRefusesExpiry
+      let { res, asked } = await ask(sent)
+      if (sent && (res.statusCode === 400 || res.statusCode === 422)) {
+        sent = false
+        ;({ res, asked } = await ask(false))
+        if (res.statusCode === 200 || res.statusCode === 404) recordingRefusesExpiry = true
+      }
+      if (res.statusCode === 404) return null
+      if (res.statusCode !== 200) fail({ operation: 'getRecording', method: 'GET', path: paths.recording(sessionId) }, res)
+      const link = understood('getRecording', res, body => parseRecordingLink(body, asked))
+      const seconds = sent ? validitySeconds : MIN_RECORDING_LINK_SECONDS
+      return { url: link.url, expiresAt: link.expiresAt ?? new Date(asked.getTime() + seconds * 1000) }
     },
 
     async close (): Promise<void> {

@@ -100,8 +100,17 @@ export const paths = {
   virtualBackground: () => '/v2/company/virtual-background',
   virtualBackgrounds: () => '/v2/company/virtual-backgrounds',
   sessions: () => '/v2/sessions',
-  transcription: (sessionId: string) => `/v2/sessions/${encodeURIComponent(sessionId)}/transcription`
+  transcription: (sessionId: string) => `/v2/sessions/${encodeURIComponent(sessionId)}/transcription`,
+  recording: (sessionId: string) => `/v2/sessions/${encodeURIComponent(sessionId)}/recording`
 }
+
+/**
+ * Validity of a recording download link, in seconds: "a number between 30 and 3600" (documented).
+ * The query parameter that asks for it is not documented: `expires_in` is assumed (see docs/kaleyra.md).
+ */
+export const MIN_RECORDING_LINK_SECONDS = 30
+export const MAX_RECORDING_LINK_SECONDS = 3600
+export const RECORDING_LINK_EXPIRY_QUERY = 'expires_in'
 
 /** Query-string options understood by a participant link. */
 export function decorateLink (link: string, options: { language?: string, virtualBackground?: boolean }): string {
@@ -195,6 +204,21 @@ const SessionSchema = Type.Object({
 })
 const SessionListResponseSchema = Type.Object({ sessions: Type.Array(SessionSchema), ...PageSchema })
 
+/**
+ * `GET /v2/sessions/{id}/recording`: a temporary download link (documented); its fields are not.
+ * Assumed like `GET /v2/uploads/{key}` (documented `url`), with the link's end in `expires_at`
+ * (ISO date) or `expires_in` (seconds) when Kaleyra says it.
+ */
+const RecordingLinkResponseSchema = Type.Object({
+  url: Type.Optional(Type.String()),
+  link: Type.Optional(Type.String()),
+  download_url: Type.Optional(Type.String()),
+  expires_at: Type.Optional(Nullable(Type.String())),
+  expires_in: Type.Optional(Nullable(Type.Number())),
+  session_id: Opaque(),
+  room_id: Opaque()
+})
+
 const SdkCredentialsResponseSchema = Type.Object({
   access_token: Type.String(),
   expires_at: Type.String(),
@@ -240,6 +264,7 @@ export const ANSWER_SHAPES = {
   listRooms: { schema: RoomListResponseSchema, expected: ['rooms', 'rooms[].room_id', 'rooms[].description', 'has_more'] },
   listUploads: { schema: UploadListResponseSchema, expected: ['uploads', 'uploads[].key', 'has_more'] },
   listSessions: { schema: SessionListResponseSchema, expected: ['sessions', 'sessions[].session_id', 'has_more'] },
+  getRecording: { schema: RecordingLinkResponseSchema, expected: ['url'] },
   createSdkCredentials: { schema: SdkCredentialsResponseSchema, expected: ['access_token', 'expires_at', 'user_id'] },
   getCompany: { schema: CompanyResponseSchema, expected: ['name'], wrapper: 'company' },
   updateCompany: { schema: CompanyResponseSchema, expected: ['name'], wrapper: 'company' },
@@ -255,6 +280,7 @@ const compiled = {
   roomList: TypeCompiler.Compile(RoomListResponseSchema),
   uploadList: TypeCompiler.Compile(UploadListResponseSchema),
   sessionList: TypeCompiler.Compile(SessionListResponseSchema),
+  recordingLink: TypeCompiler.Compile(RecordingLinkResponseSchema),
   sdkCredentials: TypeCompiler.Compile(SdkCredentialsResponseSchema),
   background: TypeCompiler.Compile(BackgroundResponseSchema),
   backgroundList: TypeCompiler.Compile(BackgroundListResponseSchema),
@@ -369,6 +395,27 @@ export function parseSessionList (body: unknown): Page<KaleyraSession> {
   return { items, hasMore: hasMore(parsed, parsed.sessions.length) }
 }
 
+/** A recording's temporary download link and when it stops working. */
+export interface RecordingLink { url: string, expiresAt: Date }
+
+/** An absolute http(s) URL, or null: what a temporary file link must be. */
+function httpUrl (value: string | undefined): string | null {
+  if (value === undefined || !URL.canParse(value)) return null
+  const { protocol } = new URL(value)
+  return protocol === 'https:' || protocol === 'http:' ? value : null
+}
+
+/** `asked`: when the link was asked for (an `expires_in` counts from then); `expiresAt` null when the answer does not say. */
+export function parseRecordingLink (body: unknown, asked: Date): { url: string, expiresAt: Date | null } {
+  const parsed = check(compiled.recordingLink, body, 'getRecording')
+  const url = RECORDING_LINK_FIELDS.map(field => httpUrl(parsed[field])).find(value => value !== null)
+  if (url === undefined) throw new KaleyraFormatError('getRecording')
+  let expiresAt: Date | null = null
+  if (typeof parsed.expires_at === 'string' && !Number.isNaN(Date.parse(parsed.expires_at))) expiresAt = new Date(parsed.expires_at)
+  else if (typeof parsed.expires_in === 'number' && Number.isFinite(parsed.expires_in) && parsed.expires_in > 0) expiresAt = new Date(asked.getTime() + parsed.expires_in * 1000)
+  return { url, expiresAt }
+}
+
 export interface SdkCredentials { accessToken: string, expiresAt: string, userId: string }
 
 export function parseSdkCredentials (body: unknown): SdkCredentials {
@@ -428,15 +475,17 @@ export function parseCompany (body: unknown, operation = 'getCompany'): Company 
  */
 export const TRANSCRIPTION_LINK_FIELDS = ['url', 'link', 'download_url'] as const
 
+/** Where a recording answer's link may be: the same fields. */
+export const RECORDING_LINK_FIELDS = TRANSCRIPTION_LINK_FIELDS
+
 /** The link of a transcription answer, or null when the answer is the transcription itself. */
 export function transcriptionLinkOf (body: unknown): string | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null
   if (Object.values(body).some(value => typeof value === 'object' && value !== null)) return null
   for (const field of TRANSCRIPTION_LINK_FIELDS) {
     const value = (body as Record<string, unknown>)[field]
-    if (typeof value !== 'string' || !URL.canParse(value)) continue
-    const protocol = new URL(value).protocol
-    if (protocol === 'https:' || protocol === 'http:') return value
+    const link = typeof value === 'string' ? httpUrl(value) : null
+    if (link !== null) return link
   }
   return null
 }

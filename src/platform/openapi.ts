@@ -41,7 +41,8 @@ export async function registerOpenApi (app: FastifyInstance, opts: OpenApiOption
         { name: 'Teleconsultations', description: 'Schedule, update, join and delete teleconsultations' },
         { name: 'Credentials', description: 'Kaleyra SDK access tokens for mobile apps' },
         { name: 'Settings', description: 'Company virtual backgrounds' },
-        { name: 'Transcriptions', description: 'Transcriptions of recorded calls' }
+        { name: 'Transcriptions', description: 'Transcriptions of recorded calls' },
+        { name: 'Recordings', description: 'Sessions of a call and temporary links to their recordings' }
       ],
       components: {
         securitySchemes: {

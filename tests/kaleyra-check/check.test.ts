@@ -166,6 +166,28 @@ t.test('--with-background uploads a background and never changes the company def
   t.equal(company.default_background, null)
 })
 
+t.test('--with-session asks for the recording link of a recorded session (never shown); a session without one is a mismatch', async t => {
+  const emulator = await emulatorWith(t)
+  const kaleyra = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+    const res = await fetch(`${emulator.url}${path}`, { method: 'POST', headers: { apikey: emulator.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    return await res.json() as Record<string, unknown>
+  }
+  await kaleyra('/v2/users', { id: 'doc', role: 'plus' })
+  await kaleyra('/v2/users', { id: 'pat', role: 'basic' })
+  const room = await kaleyra('/v2/rooms', { participants: [{ user_id: 'doc', is_admin: true }, { user_id: 'pat', is_admin: false }], recording: 'automatic' })
+  const recorded = emulator.addSession(String(room.room_id))
+  emulator.setRecordingReady(recorded)
+  const run = await check(t, kaleyraEnv(emulator), ['--with-session', recorded])
+  t.equal(run.code, 0, run.stdout)
+  t.match(run.stdout, new RegExp(`^ok\\s+getRecording\\s+GET /v2/sessions/\\{id\\}/recording\\s+${recorded}; a temporary link \\(not shown\\), valid about \\d+ s \\(30 s asked\\)$`, 'm'))
+  printsNoSecret(t, run, emulator)
+
+  const notReady = await check(t, kaleyraEnv(emulator), ['--with-session', emulator.addSession(String(room.room_id))])
+  t.equal(notReady.code, 1)
+  t.match(notReady.stdout, /^mismatch\s+getRecording\s+.*no recording for this session/m)
+  t.equal((await check(t, kaleyraEnv(emulator), ['--with-session', 'not a session'])).code, 2, 'not a session id: a usage error')
+})
+
 t.test('usage and configuration errors: exit 2, no call made', async t => {
   const emulator = await emulatorWith(t)
   const unknown = await check(t, kaleyraEnv(emulator), ['--nope'])

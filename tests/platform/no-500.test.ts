@@ -70,7 +70,9 @@ t.test('no input makes any route answer 5xx', async t => {
     () => ({ method: 'DELETE', url: `/teleconsultation/${g.pick(ids)}/uploads` }),
     () => ({ method: 'POST', url: '/credentials', payload: g.pick([g.value(0), { expiresIn: g.value(1) }]) }),
     () => ({ method: 'PATCH', url: '/settings/update', payload: g.pick([g.value(0), { background_alias: g.value(1) }]) }),
-    () => ({ method: 'GET', url: `/transcription/${encodeURIComponent(g.pick(ids))}/${encodeURIComponent(String(g.value(2)))}` })
+    () => ({ method: 'GET', url: `/transcription/${encodeURIComponent(g.pick(ids))}/${encodeURIComponent(String(g.value(2)))}` }),
+    () => ({ method: 'GET', url: `/recording/${encodeURIComponent(g.pick(ids))}/${encodeURIComponent(String(g.value(2)))}` }),
+    () => ({ method: 'GET', url: `/teleconsultation/${encodeURIComponent(g.pick(ids))}/sessions` })
   ]
 
   const failures: string[] = []

@@ -18,7 +18,9 @@ t.test('every public route is documented with its schemas and examples', async t
     ['/credentials', 'post', ['201', '400', '401', '502', '504']],
     ['/settings/background-image', 'post', ['200', '400', '401', '403', '413', '415', '502', '504']],
     ['/settings/update', 'patch', ['200', '400', '401', '403', '502', '504']],
-    ['/transcription/{roomId}/{sessionId}', 'get', ['200', '400', '401', '404', '409', '413', '502', '504']]
+    ['/transcription/{roomId}/{sessionId}', 'get', ['200', '400', '401', '404', '409', '413', '502', '504']],
+    ['/recording/{roomId}/{sessionId}', 'get', ['200', '400', '401', '404', '409', '502', '503', '504']],
+    ['/teleconsultation/{id}/sessions', 'get', ['200', '400', '401', '404', '502', '503', '504']]
   ]
   for (const [path, method, statuses] of expected) {
     const op = spec.paths[path]?.[method]
@@ -39,7 +41,7 @@ t.test('every public route is documented with its schemas and examples', async t
   t.same(upload.properties.virtual_background, { type: 'string', format: 'binary', description: upload.properties.virtual_background.description })
   t.ok(spec.paths['/settings/update'].patch.requestBody.content['application/json'].schema.properties.background_alias)
   t.ok(spec.paths['/credentials'].post.requestBody.content['application/json'].schema.properties.expiresIn)
-  t.same(spec.tags.map((tag: { name: string }) => tag.name), ['Teleconsultations', 'Credentials', 'Settings', 'Transcriptions'])
+  t.same(spec.tags.map((tag: { name: string }) => tag.name), ['Teleconsultations', 'Credentials', 'Settings', 'Transcriptions', 'Recordings'])
   t.notOk(spec.paths['/-/healthz'], 'status routes are hidden')
   const ui = await app.inject({ method: 'GET', url: '/documentation/' })
   t.equal(ui.statusCode, 200)
@@ -97,6 +99,8 @@ t.test('routes acting for the caller document the user headers as security schem
   t.same(security('/settings/update', 'patch'), [{ caller: [], callerGroups: [] }])
   t.same(security('/teleconsultation/{id}/uploads', 'delete'), [{ caller: [] }])
   t.same(security('/transcription/{roomId}/{sessionId}', 'get'), [{ caller: [] }])
+  t.same(security('/recording/{roomId}/{sessionId}', 'get'), [{ caller: [] }])
+  t.same(security('/teleconsultation/{id}/sessions', 'get'), [{ caller: [] }])
   t.equal(security('/teleconsultation', 'post'), undefined, 'creating needs no caller')
 
   const renamed = await documented({ USERID_HEADER_KEY: 'x-user-id', GROUPS_HEADER_KEY: 'x-user-groups' })
