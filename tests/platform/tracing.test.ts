@@ -2,6 +2,7 @@
 // receiver on 127.0.0.1, one trace per request with its upstream calls as children, and nothing
 // secret or personal in them. Off, no OpenTelemetry SDK module is loaded (prom-client's no-op API only).
 import t from 'tap'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -51,10 +52,11 @@ t.test('a POST /teleconsultation is one trace: the request, then its CRUD, ident
   t.teardown(() => identity.close())
   identity.users.set('doctor-1', { user_id: 'doctor-1', name: 'Dr. Joe Smith', groups: ['doctor'] })
   identity.users.set('patient-1', { user_id: 'patient-1', name: 'Jane Doe', groups: ['patient'] })
-  // The default batch delay (5 s) is kept: the spans must reach the receiver through the flush at SIGTERM.
   const { server, url } = await startServer(t, {
     ENABLE_TRACING: 'true',
     OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    // No export before the end: the spans reach the receiver through the flush at SIGTERM.
+    OTEL_BSP_SCHEDULE_DELAY: '600000',
     BANDYER_BASE_URL: emulator.url,
     BANDYER_API_SECRET_KEY: emulator.apiKey,
     CRUD_SERVICE_URL: crud.url,
@@ -62,13 +64,17 @@ t.test('a POST /teleconsultation is one trace: the request, then its CRUD, ident
   })
 
   t.equal((await httpCall(`${url}/-/ready`)).status, 200, 'a probe (not traced)')
+  const callerTrace = randomBytes(16).toString('hex')
+  const callerSpan = randomBytes(8).toString('hex')
   const headers = {
     'x-request-id': 'trace-req-1',
     miauserid: 'doctor-1',
     miausergroups: 'doctor',
     cookie: 'sid=trace-cookie-secret',
     authorization: 'Bearer trace-token-secret',
-    'user-agent': 'Browser of Jane Doe'
+    'user-agent': 'Browser of Jane Doe',
+    // The caller's trace (e.g. the API gateway's) is continued.
+    traceparent: `00-${callerTrace}-${callerSpan}-01`
   }
   const created = await httpCall(`${url}/teleconsultation`, {
     method: 'POST',
@@ -77,7 +83,7 @@ t.test('a POST /teleconsultation is one trace: the request, then its CRUD, ident
   })
   t.equal(created.status, 201)
   t.equal((await httpCall(`${url}/documentation/json`)).status, 200, 'the documentation (not traced)')
-  t.same(receiver.spans, [], 'nothing exported yet: spans are batched')
+  t.same(receiver.spans, [], 'nothing exported before the shutdown')
   await stop(t, server)
 
   t.ok(receiver.requests.length > 0, 'the spans were exported at shutdown')
@@ -88,7 +94,8 @@ t.test('a POST /teleconsultation is one trace: the request, then its CRUD, ident
   const request = incoming[0]
   t.match(request, {
     name: 'POST /teleconsultation',
-    parentSpanId: '',
+    traceId: callerTrace,
+    parentSpanId: callerSpan,
     attributes: { 'http.request.method': 'POST', 'http.route': '/teleconsultation', 'url.path': '/teleconsultation', 'http.response.status_code': 201 },
     resource: { 'service.name': readPackage().name, 'service.version': readPackage().version }
   })
