@@ -114,12 +114,13 @@ function startTracing (): Tracing {
   // Fastify publishes the matched route when a handler starts: it names the request's span
   // ("POST /teleconsultation") and becomes its http.route.
   subscribe('tracing:fastify.request.handler:start', message => {
-    const route = (message as { route?: { url?: unknown, method?: unknown } }).route
-    if (typeof route?.url !== 'string' || typeof route.method !== 'string') return
+    const { request, route } = message as { request?: { method?: unknown }, route?: { url?: unknown } }
+    if (typeof route?.url !== 'string' || typeof request?.method !== 'string') return
     const active = api.context.active()
     const metadata = core.getRPCMetadata(active)
-    if (metadata?.type === core.RPCType.HTTP) metadata.route = route.url
-    api.trace.getSpan(active)?.updateName(`${route.method} ${route.url}`)
+    if (metadata?.type !== core.RPCType.HTTP) return
+    metadata.route = route.url
+    metadata.span.updateName(`${request.method} ${route.url}`)
   })
 
   return {
