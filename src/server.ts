@@ -27,7 +27,8 @@ async function main (): Promise<void> {
   for (const warning of config.warnings ?? []) app.log.warn(warning)
   if (emulator !== null) app.addHook('onClose', async () => { await emulator.emulator.close() })
   // After the in-flight requests: their spans are exported before the process exits.
-  if (tracing !== null) app.addHook('onClose', tracing.shutdown)
+  const tracingShutdown = tracing?.shutdown
+  if (tracingShutdown !== undefined) app.addHook('onClose', async () => { await tracingShutdown(app.log) })
 
   const waitMs = config.env.WAIT_BEFORE_SERVER_CLOSE_SEC * 1000
   // The whole shutdown (wait + close) must end before close-with-grace forces the exit (code 1).

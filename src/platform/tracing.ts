@@ -5,6 +5,7 @@
 // the rest of the server load first). Their types are imported for the compiler only.
 import { createRequire } from 'node:module'
 import { subscribe } from 'node:diagnostics_channel'
+import { format } from 'node:util'
 import type { IncomingMessage } from 'node:http'
 import type * as OtelApi from '@opentelemetry/api'
 import type * as OtelCore from '@opentelemetry/core'
@@ -16,8 +17,11 @@ import type * as OtelUndici from '@opentelemetry/instrumentation-undici'
 import { readPackage } from './package-info.js'
 
 export interface Tracing {
-  /** Ends the instrumentations and exports the spans still buffered (at shutdown). */
-  shutdown: () => Promise<void>
+  /**
+   * Ends the instrumentations and exports the spans still buffered (at shutdown). Never fails: a
+   * collector that cannot be reached is a warning, not a failed shutdown.
+   */
+  shutdown: (log: { warn: (fields: object, message: string) => void }) => Promise<void>
 }
 
 /**
@@ -74,9 +78,13 @@ function startTracing (): Tracing {
   const { HttpInstrumentation } = load('@opentelemetry/instrumentation-http') as typeof OtelHttp
   const { UndiciInstrumentation } = load('@opentelemetry/instrumentation-undici') as typeof OtelUndici
 
-  // The SDK's own diagnostics (export failures…) go to stderr when OTEL_LOG_LEVEL asks for them.
+  // The SDK's own diagnostics (export failures…) when OTEL_LOG_LEVEL asks for them: on stderr,
+  // every level, so that stdout keeps only the JSON log lines.
   const diagLevel = core.diagLogLevelFromString(process.env.OTEL_LOG_LEVEL)
-  if (diagLevel !== undefined) api.diag.setLogger(new api.DiagConsoleLogger(), { logLevel: diagLevel })
+  if (diagLevel !== undefined) {
+    const write = (level: string) => (message: string, ...args: unknown[]) => { process.stderr.write(`OpenTelemetry ${level}: ${format(message, ...args)}\n`) }
+    api.diag.setLogger({ error: write('error'), warn: write('warn'), info: write('info'), debug: write('debug'), verbose: write('verbose') }, { logLevel: diagLevel })
+  }
 
   // A redacting processor in front of the batch: every span passes here before it is exported.
   const batch = new sdk.BatchSpanProcessor(new OTLPTraceExporter())
@@ -124,9 +132,14 @@ function startTracing (): Tracing {
   })
 
   return {
-    async shutdown () {
+    async shutdown (log) {
       for (const instrumentation of instrumentations) instrumentation.disable()
-      await provider.shutdown()
+      try {
+        await provider.shutdown()
+      } catch (err) {
+        // The message only: an exporter error may carry the collector's answer.
+        log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'traces not exported at shutdown')
+      }
     }
   }
 }
