@@ -106,7 +106,9 @@ function startTracing (): Tracing {
   // Sampler (OTEL_TRACES_SAMPLER), batching (OTEL_BSP_*) and exporter (OTEL_EXPORTER_OTLP_*) read
   // their standard variables.
   const provider = new sdk.NodeTracerProvider({ resource, spanProcessors: [redacting] })
-  provider.register()
+  // Trace context only: W3C baggage would carry whatever a caller put in it on to every upstream
+  // call, Kaleyra's included.
+  provider.register({ propagator: new core.W3CTraceContextPropagator() })
 
   const instrumentations = [
     new HttpInstrumentation({

@@ -74,7 +74,8 @@ t.test('a POST /teleconsultation is one trace: the request, then its CRUD, ident
     authorization: 'Bearer trace-token-secret',
     'user-agent': 'Browser of Jane Doe',
     // The caller's trace (e.g. the API gateway's) is continued.
-    traceparent: `00-${callerTrace}-${callerSpan}-01`
+    traceparent: `00-${callerTrace}-${callerSpan}-01`,
+    baggage: 'patient=Jane%20Doe'
   }
   const created = await httpCall(`${url}/teleconsultation`, {
     method: 'POST',
@@ -114,6 +115,7 @@ t.test('a POST /teleconsultation is one trace: the request, then its CRUD, ident
   const crudCalls = crud.requests().filter(c => c.headers['x-request-id'] === 'trace-req-1')
   t.ok(crudCalls.length > 0 && crudCalls.every(c => String(c.headers.traceparent).split('-')[1] === request.traceId), 'the CRUD Service gets the trace context (W3C traceparent)')
   t.ok(crud.requests().filter(c => c.headers['x-request-id'] !== 'trace-req-1').every(c => c.headers.traceparent === undefined), 'the probe\'s checks carry none')
+  t.ok(crud.requests().every(c => c.headers.baggage === undefined), 'the caller\'s baggage is not passed on')
 
   const exported = receiver.bodies.join('\n')
   for (const secret of [emulator.apiKey, 'trace-cookie-secret', 'trace-token-secret', 'Dr. Joe Smith', 'Jane Doe', 'sid=', 'Bearer']) {
