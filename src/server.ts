@@ -1,3 +1,5 @@
+// First: with ENABLE_TRACING=true it starts OpenTelemetry before fastify and undici are loaded.
+import { tracing } from './platform/tracing.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import closeWithGrace from 'close-with-grace'
 import { composeApp } from './app.js'
@@ -24,6 +26,9 @@ async function main (): Promise<void> {
   const { app, services } = await composeApp(config)
   for (const warning of config.warnings ?? []) app.log.warn(warning)
   if (emulator !== null) app.addHook('onClose', async () => { await emulator.emulator.close() })
+  // After the in-flight requests: their spans are exported before the process exits.
+  const tracingShutdown = tracing?.shutdown
+  if (tracingShutdown !== undefined) app.addHook('onClose', async () => { await tracingShutdown(app.log) })
 
   const waitMs = config.env.WAIT_BEFORE_SERVER_CLOSE_SEC * 1000
   // The whole shutdown (wait + close) must end before close-with-grace forces the exit (code 1).

@@ -17,6 +17,7 @@ export const EnvSchema = Type.Object({
   HOST: optionalString('Address the service listens on. Default 0.0.0.0, but 127.0.0.1 when KALEYRA_EMULATOR is true (the demo trusts identity headers).'),
   KALEYRA_EMULATOR_PUBLIC_URL: Type.Optional(Type.String({ format: 'uri', description: 'Origin of the embedded emulator as browsers reach it (Docker: http://localhost:<published port>); used in the links it hands out.' })),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
+  ENABLE_TRACING: bool(false, 'Export OpenTelemetry traces (OTLP/HTTP JSON to OTEL_EXPORTER_OTLP_ENDPOINT; standard OTEL_* variables), as lc39\'s --enable-tracing. Read at start-up, before the rest of the configuration.'),
   SERVICE_PREFIX: Type.String({ default: '/', pattern: '^/', description: 'Path prefix of the API routes (status and documentation routes stay at the root).' }),
   HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, description: 'A request other than a multipart upload must be received in full within this; then its connection is closed.' }),
   HTTP_HEADERS_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1, description: 'Request headers must be received within this (Node headersTimeout).' }),
