@@ -6,6 +6,7 @@ import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS, RECORDING_TYPES } f
 import { parseByteSize } from './byte-size.js'
 
 const bool = (defaultValue: boolean, description: string) => Type.Boolean({ default: defaultValue, description })
+const SIZE_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgG]?[bB])?\\s*$'
 const optionalString = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
 
 export const EnvSchema = Type.Object({
@@ -38,7 +39,8 @@ export const EnvSchema = Type.Object({
   UPLOADS_CLEANUP_DEADLINE_MS: Type.Integer({ default: 60_000, minimum: 1, description: 'Overall deadline of DELETE /teleconsultation/:id/uploads: then it answers 200 with the files deleted so far (deleted < total).' }),
   DEFAULT_RECORDING_TYPE: Type.Union(RECORDING_TYPES.map(r => Type.Literal(r)), { default: 'none' }),
   OFFLINE_TRANSCRIPTION: bool(true, 'Recorded rooms also ask Kaleyra for an offline transcription (a per-company Kaleyra feature).'),
-  TRANSCRIPTION_MAX_FILE_SIZE: Type.String({ default: '50MB', pattern: '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgG]?[bB])?\\s*$' }),
+  TRANSCRIPTION_MAX_FILE_SIZE: Type.String({ default: '50MB', pattern: SIZE_PATTERN }),
+  BODY_LIMIT_BYTES: Type.String({ default: '1048576', pattern: SIZE_PATTERN, description: 'Largest request body (JSON or form) accepted, in bytes or as 1MB, 512KB...; larger: 413. Multipart uploads and Kaleyra webhooks keep their own limits.' }),
   USERID_HEADER_KEY: Type.String({ default: 'miauserid', minLength: 1 }),
   GROUPS_HEADER_KEY: Type.String({ default: 'miausergroups', minLength: 1 }),
   USER_PROPERTIES_HEADER_KEY: Type.String({ default: 'miauserproperties', minLength: 1 }),
@@ -71,7 +73,7 @@ function allowedValues (name: string): string[] | undefined {
   return values?.every(v => typeof v === 'string') === true ? values as string[] : undefined
 }
 
-const SIZE_VARIABLES = new Set(['TRANSCRIPTION_MAX_FILE_SIZE'])
+const SIZE_VARIABLES = new Set(['TRANSCRIPTION_MAX_FILE_SIZE', 'BODY_LIMIT_BYTES'])
 
 /** One message per variable: enumerations list their values once, sizes show examples, not a regex. */
 function describe (errors: AjvLikeError[]): string {
@@ -119,6 +121,7 @@ export function loadEnv (source?: Record<string, string | undefined>): Env {
     throw new ConfigError('CUSTOM_ID_USERS_API_ENDPOINT requires AUTH_SERVICE')
   }
   parseByteSize(env.TRANSCRIPTION_MAX_FILE_SIZE)
+  bodyLimit(env)
   return env
 }
 
@@ -140,4 +143,9 @@ export function listenHost (env: Env): string {
 /** The path the API routes are served under ('' for the root); status and documentation routes ignore it. */
 export function apiPrefix (env: Env): string {
   return env.SERVICE_PREFIX === '/' ? '' : env.SERVICE_PREFIX.replace(/\/+$/, '')
+}
+
+/** BODY_LIMIT_BYTES in bytes: Fastify's bodyLimit (lc39 set none that mattered; we keep one). */
+export function bodyLimit (env: Env): number {
+  return parseByteSize(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES')
 }
