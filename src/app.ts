@@ -54,7 +54,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
 
   app.setValidatorCompiler(createValidatorCompiler())
   installErrorHandler(app)
-  await registerMetrics(app, metrics)
+  await registerMetrics(app, metrics, env.EXPOSE_METRICS)
   await registerOpenApi(app, {
     userIdPathInRequest: config.service.userIdPathInRequest,
     userIdHeader: env.USERID_HEADER_KEY,
