@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config/index.js'
-import { apiPrefix } from './config/env.js'
+import { apiPrefix, bodyLimit } from './config/env.js'
 import { credentialsRoutes } from './credentials/routes.js'
 import { requestContext } from './identity/request-context.js'
 import { installErrorHandler, formatSchemaErrors } from './platform/error-handler.js'
@@ -44,6 +44,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
     ...(given.loggerInstance !== undefined ? { loggerInstance: given.loggerInstance } : { logger: loggerOptions(env.LOG_LEVEL) }),
     logController: new PlatformLogController(),
     requestIdHeader: 'x-request-id',
+    bodyLimit: bodyLimit(env),
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
     schemaErrorFormatter: formatSchemaErrors,
     return503OnClosing: false,
@@ -54,7 +55,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
 
   app.setValidatorCompiler(createValidatorCompiler())
   installErrorHandler(app)
-  await registerMetrics(app, metrics)
+  await registerMetrics(app, metrics, env.EXPOSE_METRICS)
   await registerOpenApi(app, {
     userIdPathInRequest: config.service.userIdPathInRequest,
     userIdHeader: env.USERID_HEADER_KEY,

@@ -106,7 +106,7 @@ t.test('SIGTERM: not ready at once, still serving during the delay, in-flight re
   t.ok(order.every(i => i >= 0))
 })
 
-t.test('the compiled server: /-/ready turns 503 while Kaleyra is stopped and 200 when it is back; /-/healthz stays 200', async t => {
+t.test('the compiled server: /-/check-up turns 503 while Kaleyra is stopped and 200 when it is back; /-/ready and /-/healthz stay 200', async t => {
   const emulator = await startEmulator(t)
   const server = startProcess(t, [process.execPath, entry], {
     cwd: root,
@@ -125,22 +125,23 @@ t.test('the compiled server: /-/ready turns 503 while Kaleyra is stopped and 200
   const url = String(listening.msg).replace('Server listening at ', '')
   const status = async (path: string) => (await httpCall(url + path)).status
   t.equal(await status('/-/ready'), 200)
+  t.equal(await status('/-/check-up'), 200)
 
   await emulator.close()
-  await waitFor('ready to turn 503', async () => await status('/-/ready') === 503)
-  t.same(JSON.parse((await httpCall(`${url}/-/ready`)).body), { status: 'KO', name, version, message: 'Kaleyra: unreachable' })
-  t.equal(await status('/-/check-up'), 503, 'check-up agrees')
+  await waitFor('check-up to turn 503', async () => await status('/-/check-up') === 503)
+  t.same(JSON.parse((await httpCall(`${url}/-/check-up`)).body), { status: 'KO', name, version, message: 'Kaleyra: unreachable' })
+  t.equal(await status('/-/ready'), 200, 'still ready: a Kaleyra outage does not take the replica out of the load balancer')
   t.equal(await status('/-/healthz'), 200, 'the process is alive: no restart for a Kaleyra outage')
 
   const back = await startKaleyraEmulator({ apiKey: emulator.apiKey, port: Number(new URL(emulator.url).port) })
   t.teardown(() => back.close())
-  await waitFor('ready to turn 200 again', async () => await status('/-/ready') === 200)
-  t.equal(await status('/-/check-up'), 200)
+  await waitFor('check-up to turn 200 again', async () => await status('/-/check-up') === 200)
 
   server.child.kill('SIGTERM')
   t.same(await server.exited, { code: 0, signal: null })
-  t.same(server.logs().filter(r => /^dependencies /.test(String(r.msg))).map(r => [r.level, r.msg]),
-    [[30, 'dependencies reachable: ready'], [40, 'dependencies unavailable: not ready'], [30, 'dependencies reachable: ready']], 'each change logged once')
+  t.same(server.logs().filter(r => /^Kaleyra (reachable|unavailable)$/.test(String(r.msg))).map(r => [r.level, r.msg]),
+    [[30, 'Kaleyra reachable'], [40, 'Kaleyra unavailable'], [30, 'Kaleyra reachable']], 'each change logged once')
+  t.match(server.logs().find(r => r.msg === 'Service status is not ok'), { level: 50, route: '/-/check-up', dependencies: ['Kaleyra'] }, 'the KO answer logged at error, as lc39 does')
 })
 
 function run (env: Record<string, string>) {

@@ -6,6 +6,7 @@ import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS, RECORDING_TYPES } f
 import { parseByteSize } from './byte-size.js'
 
 const bool = (defaultValue: boolean, description: string) => Type.Boolean({ default: defaultValue, description })
+const SIZE_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgG]?[bB])?\\s*$'
 const optionalString = (description: string) => Type.Optional(Type.String({ minLength: 1, description }))
 
 export const EnvSchema = Type.Object({
@@ -22,6 +23,7 @@ export const EnvSchema = Type.Object({
   HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, description: 'A request other than a multipart upload must be received in full within this; then its connection is closed.' }),
   HTTP_HEADERS_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1, description: 'Request headers must be received within this (Node headersTimeout).' }),
   WAIT_BEFORE_SERVER_CLOSE_SEC: Type.Number({ default: 10, minimum: 0, description: 'Seconds to keep serving (reporting not ready) after SIGTERM before closing.' }),
+  EXPOSE_METRICS: bool(true, 'Serve the Prometheus metrics at GET /-/metrics (lc39\'s switch); false: 404 there.'),
   STATUS_CHECK_CACHE_MS: Type.Integer({ default: 5_000, minimum: 0, description: 'How long /-/ready and /-/check-up reuse the result of their dependency checks.' }),
   STATUS_CHECK_TIMEOUT_MS: Type.Integer({ default: 2_000, minimum: 1, description: 'Deadline of each dependency check of /-/ready and /-/check-up.' }),
   TELECONSULTATION_SERVICE_CONFIG_PATH: optionalString('Path of the JSON service configuration file.'),
@@ -39,7 +41,8 @@ export const EnvSchema = Type.Object({
   UPLOADS_CLEANUP_DEADLINE_MS: Type.Integer({ default: 60_000, minimum: 1, description: 'Overall deadline of DELETE /teleconsultation/:id/uploads: then it answers 200 with the files deleted so far (deleted < total).' }),
   DEFAULT_RECORDING_TYPE: Type.Union(RECORDING_TYPES.map(r => Type.Literal(r)), { default: 'none' }),
   OFFLINE_TRANSCRIPTION: bool(true, 'Recorded rooms also ask Kaleyra for an offline transcription (a per-company Kaleyra feature).'),
-  TRANSCRIPTION_MAX_FILE_SIZE: Type.String({ default: '50MB', pattern: '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgG]?[bB])?\\s*$' }),
+  TRANSCRIPTION_MAX_FILE_SIZE: Type.String({ default: '50MB', pattern: SIZE_PATTERN }),
+  BODY_LIMIT_BYTES: Type.String({ default: '1048576', pattern: SIZE_PATTERN, description: 'Largest request body (JSON or form) accepted, in bytes or as 1MB, 512KB...; larger: 413. Multipart uploads and Kaleyra webhooks keep their own limits.' }),
   USERID_HEADER_KEY: Type.String({ default: 'miauserid', minLength: 1 }),
   GROUPS_HEADER_KEY: Type.String({ default: 'miausergroups', minLength: 1 }),
   USER_PROPERTIES_HEADER_KEY: Type.String({ default: 'miauserproperties', minLength: 1 }),
@@ -72,7 +75,7 @@ function allowedValues (name: string): string[] | undefined {
   return values?.every(v => typeof v === 'string') === true ? values as string[] : undefined
 }
 
-const SIZE_VARIABLES = new Set(['TRANSCRIPTION_MAX_FILE_SIZE'])
+const SIZE_VARIABLES = new Set(['TRANSCRIPTION_MAX_FILE_SIZE', 'BODY_LIMIT_BYTES'])
 
 /** One message per variable: enumerations list their values once, sizes show examples, not a regex. */
 function describe (errors: AjvLikeError[]): string {
@@ -120,6 +123,7 @@ export function loadEnv (source?: Record<string, string | undefined>): Env {
     throw new ConfigError('CUSTOM_ID_USERS_API_ENDPOINT requires AUTH_SERVICE')
   }
   parseByteSize(env.TRANSCRIPTION_MAX_FILE_SIZE)
+  bodyLimit(env)
   return env
 }
 
@@ -141,4 +145,9 @@ export function listenHost (env: Env): string {
 /** The path the API routes are served under ('' for the root); status and documentation routes ignore it. */
 export function apiPrefix (env: Env): string {
   return env.SERVICE_PREFIX === '/' ? '' : env.SERVICE_PREFIX.replace(/\/+$/, '')
+}
+
+/** BODY_LIMIT_BYTES in bytes: Fastify's bodyLimit (lc39 set none that mattered; we keep one). */
+export function bodyLimit (env: Env): number {
+  return parseByteSize(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES')
 }

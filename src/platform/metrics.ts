@@ -94,11 +94,18 @@ export function createServiceMetrics (): ServiceMetrics {
 }
 
 /**
- * GET /-/metrics in Prometheus text: process metrics, per-route request durations (fastify-metrics,
- * registered routes only, so random URLs cannot blow up the label set) and the service's own.
- * Must be registered before the routes it measures.
+ * Not measured, as lc39 does not measure them: probes, scrapes and the documentation would
+ * otherwise dominate request rate and latency dashboards. Status routes are always at the root.
  */
-export async function registerMetrics (app: FastifyInstance, metrics: ServiceMetrics): Promise<void> {
+const UNMEASURED_ROUTES = [/^\/-\//, /^\/documentation(\/|$)/]
+
+/**
+ * GET /-/metrics in Prometheus text (unless `expose` is false, lc39's EXPOSE_METRICS): process
+ * metrics, per-route request durations (fastify-metrics, registered routes only, so random URLs
+ * cannot blow up the label set) and the service's own. Must be registered before the routes it
+ * measures.
+ */
+export async function registerMetrics (app: FastifyInstance, metrics: ServiceMetrics, expose = true): Promise<void> {
   await app.register(fastifyMetrics.default, {
     promClient,
     endpoint: null,
@@ -106,9 +113,11 @@ export async function registerMetrics (app: FastifyInstance, metrics: ServiceMet
     routeMetrics: {
       enabled: true,
       registeredRoutesOnly: true,
+      routeBlacklist: UNMEASURED_ROUTES,
       overrides: { histogram: { registers: [metrics.registry] }, summary: { registers: [metrics.registry] } }
     }
   })
+  if (!expose) return
   const exposed = Registry.merge([processMetrics(), metrics.registry])
   app.get('/-/metrics', { logLevel: 'error', schema: { hide: true } }, async (_request, reply) => {
     return await reply.type(exposed.contentType).send(await exposed.metrics())

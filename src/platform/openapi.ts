@@ -12,6 +12,9 @@ export const CALLER_SECURITY = [{ caller: [], callerGroups: [] }]
 /** Routes that only need to know who the caller is. */
 export const CALLER_ID_SECURITY = [{ caller: [] }]
 
+/** Routes with a flat body that take it form-encoded as well (custom-plugin-lib registered @fastify/formbody). */
+export const FORM_OR_JSON = ['application/json', 'application/x-www-form-urlencoded']
+
 export interface OpenApiOptions {
   userIdPathInRequest: UserIdPathStep[]
   userIdHeader: string

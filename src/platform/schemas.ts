@@ -40,3 +40,6 @@ export const jsonBodyErrors = {
 
 /** An empty answer (204, and the legacy 201 of the participants route). */
 export const NoContent = Type.Unsafe<undefined>({ type: 'null', description: 'No content' })
+
+/** The 415 of the routes that also take a form-encoded body. */
+export const formOrJsonUnsupported = errorResponse('Body is neither JSON nor form-encoded', fastifyErrorExample(415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE', 'Unsupported Media Type'))

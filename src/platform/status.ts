@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { readPackage } from './package-info.js'
-import type { ReadinessCheck } from './readiness.js'
+import type { Readiness, ReadinessCheck } from './readiness.js'
 
 const StatusOkSchema = Type.Object({
   status: Type.Literal('OK'),
@@ -24,19 +24,23 @@ const routeOptions = {
 
 /**
  * The Mia-Platform status routes (lc39 conventions), registered at the root so SERVICE_PREFIX
- * never moves them: /-/healthz says the process is alive; /-/ready and /-/check-up say whether
- * the stores and Kaleyra can be used and turn 503 as soon as shutdown begins.
+ * never moves them: /-/healthz says the process is alive; /-/ready whether this replica can serve
+ * (its stores answer); /-/check-up whether every dependency, Kaleyra included, can be used. Both
+ * turn 503 as soon as shutdown begins.
  */
 export async function registerStatusRoutes (app: FastifyInstance, readiness: ReadinessCheck): Promise<void> {
   const { name, version } = readPackage()
 
   app.get('/-/healthz', routeOptions, async () => ({ status: 'OK' as const, name, version }))
 
-  async function dependencies (_request: FastifyRequest, reply: FastifyReply) {
-    const result = await readiness.check()
-    if (result.ready) return { status: 'OK' as const, name, version }
-    return await reply.code(503).send({ status: 'KO' as const, name, version, message: result.message })
+  function answer (route: string, check: () => Promise<Readiness>) {
+    return async (_request: FastifyRequest, reply: FastifyReply) => {
+      const result = await check()
+      if (result.ready) return { status: 'OK' as const, name, version }
+      readiness.reportNotOk(route, result)
+      return await reply.code(503).send({ status: 'KO' as const, name, version, message: result.message })
+    }
   }
-  app.get('/-/ready', routeOptions, dependencies)
-  app.get('/-/check-up', routeOptions, dependencies)
+  app.get('/-/ready', routeOptions, answer('/-/ready', readiness.ready))
+  app.get('/-/check-up', routeOptions, answer('/-/check-up', readiness.checkUp))
 }

@@ -1,8 +1,10 @@
+import formBody from '@fastify/formbody'
 import multipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { VIRTUAL_BACKGROUND_FIELD } from '../kaleyra/wire.js'
 import { BadUpload, UnsupportedUpload } from '../platform/errors.js'
-import { CALLER_SECURITY } from '../platform/openapi.js'
+import { CALLER_SECURITY, FORM_OR_JSON } from '../platform/openapi.js'
+import { formOrJsonUnsupported } from '../platform/schemas.js'
 import {
   BackgroundUploadBodySchema, BackgroundUploadedSchema, CompanySchema, CompanyUpdateBodySchema, errors
 } from './schemas.js'
@@ -24,6 +26,8 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsServi
     throwFileSizeLimit: false,
     limits: { fileSize: MAX_BACKGROUND_UPLOAD_BYTES + 1, files: 1, fields: 10, parts: 20, fieldSize: 1024, headerPairs: 50 }
   })
+  // PATCH /settings/update also takes a form body, as custom-plugin-lib did.
+  await fastify.register(formBody)
 
   fastify.post('/settings/background-image', {
     config: { refusal: { label: 'POST /settings/background-image' } },
@@ -68,8 +72,9 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsServi
       summary: 'Choose the company default virtual background',
       security: CALLER_SECURITY,
       description: 'Sets the background used by links that ask for one (useBackground, groupsWithBackgroundList).',
+      consumes: FORM_OR_JSON,
       body: CompanyUpdateBodySchema,
-      response: { 200: CompanySchema, 400: errors.updateBadRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.bodyTooLarge, 415: errors.notJson, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: { 200: CompanySchema, 400: errors.updateBadRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.bodyTooLarge, 415: formOrJsonUnsupported, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request) => {
     await settings.authorize(request.ctx)

@@ -72,6 +72,5 @@ export const errors = {
     validationErrorExample('body must have required property \'background_alias\'')
   ),
   bodyTooLarge: jsonBodyErrors[413],
-  notJson: jsonBodyErrors[415],
   ...upstreamErrors
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { createMemoryStores } from '../../src/store/memory.js'
@@ -95,4 +96,36 @@ t.test('every app has its own registry: apps built side by side do not share cou
   t.equal(sampleValue(await scrape(first.app), 'teleconsultations_created_total'), 1)
   t.equal(sampleValue(await scrape(second.app), 'teleconsultations_created_total'), 0)
   t.equal(sampleValue(await scrape(second.app), 'http_request_duration_seconds_count', { route: '/teleconsultation' }), 0)
+})
+
+t.test('probes, scrapes and the documentation are not measured, as with lc39', async t => {
+  const { app } = await setup(t, { env: { SERVICE_PREFIX: '/api' } })
+  const platform = ['/-/healthz', '/-/ready', '/-/check-up', '/-/metrics', '/documentation/json', '/documentation/static/index.html']
+  for (let i = 0; i < 100; i++) {
+    const res = await app.inject({ method: 'GET', url: platform[i % platform.length] })
+    t.ok(res.statusCode < 400, `${platform[i % platform.length]} answered`)
+  }
+  await app.inject({ method: 'POST', url: '/api/teleconsultation', payload: body() })
+  const samples = await scrape(app)
+  const routes = new Set(samples.filter(s => s.name.startsWith('http_request_')).map(s => s.labels.route))
+  t.same([...routes], ['/api/teleconsultation'], 'only the API request has series')
+  for (const name of ['http_request_duration_seconds_count', 'http_request_summary_seconds_count']) {
+    t.notOk(samples.some(s => s.name === name && /^\/(-|documentation)/.test(s.labels.route)), `${name}: no series for /-/* or /documentation*`)
+  }
+})
+
+t.test('the summary exports the quantiles docs/operations.md lists', async t => {
+  const { app } = await setup(t)
+  await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })
+  const quantiles = (await scrape(app)).filter(s => s.name === 'http_request_summary_seconds').map(s => s.labels.quantile)
+  const documented = /`http_request_summary_seconds` \| summary \| same \| quantiles ([\d., ]+)\|/.exec(readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8'))
+  t.ok(documented, 'docs/operations.md lists them')
+  t.same(quantiles, documented?.[1].split(',').map(q => q.trim()).filter(q => q !== ''))
+})
+
+t.test('EXPOSE_METRICS=false hides /-/metrics; the routes are still served', async t => {
+  const { app } = await setup(t, { env: { EXPOSE_METRICS: 'false' } })
+  t.equal((await app.inject({ method: 'GET', url: '/-/metrics' })).statusCode, 404)
+  t.equal((await app.inject({ method: 'POST', url: '/teleconsultation', payload: body() })).statusCode, 201)
+  t.equal((await app.inject({ method: 'GET', url: '/-/healthz' })).statusCode, 200)
 })

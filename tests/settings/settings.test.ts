@@ -251,5 +251,5 @@ t.test('70 uploads held open by slow clients: the other Kaleyra calls still answ
   t.equal(created.statusCode, 201, 'a teleconsultation is created meanwhile')
   const id: string = created.json().roomId
   t.equal((await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })).statusCode, 200)
-  t.equal((await app.inject({ method: 'GET', url: '/-/ready' })).statusCode, 200, 'ready')
+  t.equal((await app.inject({ method: 'GET', url: '/-/check-up' })).statusCode, 200, 'the Kaleyra check answers (only /-/check-up asks Kaleyra)')
 })
