@@ -3,7 +3,7 @@
 import t from 'tap'
 import { signatureHeader } from '../../src/platform/signature.js'
 import { loadConfig } from '../../src/config/index.js'
-import { setup, type Tap } from '../helpers/app.js'
+import { FAULT_TIMEOUT_MS, setup, type Tap } from '../helpers/app.js'
 import { body, HOUR, isoFromNow } from '../helpers/fixtures.js'
 import {
   AUDIENCE, bearer, hmacToken, ISSUER, signingKey, startJwksServer, tampered, tokenFor, unsignedToken, type JwksServer, type SigningKey
@@ -201,4 +201,66 @@ t.test('configuration: what cannot work refuses to start', async t => {
   ]
   for (const [env, message] of refused) t.throws(() => loadConfig({ ...base, ...env }), { name: 'ConfigError', message }, JSON.stringify(env))
   t.ok(loadConfig({ ...base, AUTH_JWT_SECRET: 'x'.repeat(40), AUTH_ALGORITHMS: 'HS256,HS512' }), 'HMAC algorithms with a secret')
+  const withProvider = { ...base, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE }
+  t.match(loadConfig({ ...withProvider, AUTH_JWKS_URL: 'http://idp.example.test/jwks.json' }).warnings, [/AUTH_JWKS_URL is plain http/], 'plain http elsewhere: a warning at start')
+  t.same(loadConfig({ ...withProvider, AUTH_JWKS_URL: 'https://idp.example.test/jwks.json' }).warnings, [], 'https: none')
+  t.same(loadConfig({ ...withProvider, AUTH_JWKS_URL: jwksUrl }).warnings, [], 'this machine: none')
+})
+
+t.test('odd tokens and headers are 401, never 5xx', async t => {
+  const server = await jwks(t)
+  const ctx = await setup(t, { env: jwtEnv(server) })
+  const b64 = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
+  const valid = await tokenFor(officeClaims, { key: rsa })
+  const [, payload, signature] = valid.split('.')
+  const now = Math.floor(Date.now() / 1000)
+  const claims = { iss: ISSUER, aud: AUDIENCE, exp: now + 3600 }
+  const odd = [
+    'Bearer', 'Bearer ', 'bearer', `Bearer ${valid} extra`, `Bearer ${valid}, Bearer ${valid}`, 'Bearer a.b.c', 'Bearer ...',
+    `Bearer ${'a'.repeat(8000)}`, `Bearer ${b64('not json')}.${payload}.${signature}`, `Bearer ${b64({ alg: 'RS256', kid: 'key-1' })}.${b64('not json')}.${signature}`,
+    `Bearer ${b64({ alg: 'RS256', kid: 'key-1', crit: ['x-unknown'], 'x-unknown': 1 })}.${payload}.${signature}`,
+    `Bearer ${b64({ alg: 'RS256' })}.${payload}.${signature}`, `Bearer ${b64({ alg: 'RS256', kid: 'key-1' })}.${b64([1, 2])}.${signature}`,
+    `Bearer ${b64({ alg: 'none' })}.${b64({ ...claims, sub: 'office-1' })}.`, `Bearer ${b64({ alg: 'None' })}.${b64({ ...claims, sub: 'office-1' })}.`,
+    `Bearer ${await tokenFor({ sub: { id: 'office-1' } as unknown as string, groups: ['backoffice'] }, { key: rsa })}`,
+    `Bearer ${await tokenFor({ sub: '   ', groups: ['backoffice'] }, { key: rsa })}`
+  ]
+  // A groups claim that is neither a list nor a string is no groups: a verified caller, without the write group.
+  const noGroups = `Bearer ${await tokenFor({ sub: 'office-1', groups: { backoffice: true } }, { key: rsa })}`
+  for (const [authorization, expected] of [...odd.map(a => [a, 401] as const), [noGroups, 403] as const]) {
+    const res = await ctx.app.inject({ method: 'POST', url: '/teleconsultation', headers: { authorization }, payload: body() })
+    const shown = authorization.length > 60 ? `${authorization.slice(0, 60)}…` : authorization
+    t.equal(res.statusCode, expected, `${shown}: ${expected} (${res.body.slice(0, 120)})`)
+  }
+  t.equal(ctx.emulator.liveRooms().length, 0, 'nothing was created')
+})
+
+t.test('a cold cache fetches the key set once for concurrent requests', async t => {
+  const server = await jwks(t)
+  const ctx = await setup(t, { env: jwtEnv(server) })
+  const token = await tokenFor(officeClaims, { key: rsa })
+  const answers = await Promise.all(Array.from({ length: 8 }, async () => await ctx.app.inject({ method: 'GET', url: '/teleconsultation/unknown-id', headers: bearer(token) })))
+  t.same(answers.map(a => a.statusCode), Array(8).fill(404), 'all verified (the teleconsultation does not exist)')
+  t.equal(server.fetches(), 1, 'one fetch of the key set')
+})
+
+t.test('a key set that cannot be reached: 502, or 504 when it does not answer in IDENTITY_TIMEOUT_MS', async t => {
+  const closed = await startJwksServer([rsa])
+  const url = closed.url
+  await closed.close()
+  const refused = await setup(t, { env: { ...jwtEnv(closed), AUTH_JWKS_URL: url } })
+  const token = await tokenFor(officeClaims, { key: rsa })
+  const down = await refused.app.inject({ method: 'POST', url: '/teleconsultation', headers: bearer(token), payload: body() })
+  t.equal(down.statusCode, 502)
+  t.same(down.json(), { error: 'Identity service error' })
+
+  const { createServer } = await import('node:http')
+  const hanging = createServer(() => { /* never answers */ })
+  await new Promise<void>(resolve => { hanging.listen(0, '127.0.0.1', resolve) })
+  t.teardown(() => { hanging.closeAllConnections(); hanging.close() })
+  const port = (hanging.address() as { port: number }).port
+  const slow = await setup(t, { env: { ...jwtEnv(closed), AUTH_JWKS_URL: `http://127.0.0.1:${port}/jwks.json`, IDENTITY_TIMEOUT_MS: String(FAULT_TIMEOUT_MS) } })
+  const late = await slow.app.inject({ method: 'POST', url: '/teleconsultation', headers: bearer(token), payload: body() })
+  t.equal(late.statusCode, 504)
+  t.same(late.json(), { error: 'Identity service timeout' })
+  t.equal(refused.emulator.liveRooms().length + slow.emulator.liveRooms().length, 0, 'nothing was created')
 })
