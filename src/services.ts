@@ -94,7 +94,7 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
   const stores = overrides.stores ?? createStores(config, host.log, overrides)
   const identity = overrides.identity ?? createIdentityProvider(config, overrides)
   const authentication = authenticationMode(env)
-  const tokens = authentication !== undefined ? createTokenVerifier({ env, mode: authentication, timeoutMs: env.IDENTITY_TIMEOUT_MS }) : undefined
+  const tokens = authentication !== undefined ? createTokenVerifier({ env, mode: authentication, timeoutMs: env.IDENTITY_TIMEOUT_MS, observer: overrides.upstreamObserver }) : undefined
   const users = createKaleyraUsers({ kaleyra, userMap: stores.userMap })
   const { events } = host
   const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: host.log, events }, overrides.reaper)

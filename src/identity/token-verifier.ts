@@ -1,8 +1,8 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose'
-import { Agent, fetch as undiciFetch } from 'undici'
 import { commaList, type AuthenticationMode, type Env } from '../config/env.js'
 import { TokenRefused } from '../platform/errors.js'
 import { UpstreamError } from '../upstream/errors.js'
+import { HttpUpstream, type UpstreamObserver } from '../upstream/http.js'
 
 /** The caller as a verified token names them. */
 export interface VerifiedCaller {
@@ -24,8 +24,9 @@ export interface TokenVerifier {
 export interface TokenVerifierOptions {
   env: Env
   mode: AuthenticationMode
-  /** Deadline of a key set fetch. */
+  /** Deadline of a key set fetch (retries included). */
   timeoutMs: number
+  observer?: UpstreamObserver
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i
@@ -73,27 +74,21 @@ function userIdOf (value: unknown): string | undefined {
   return undefined
 }
 
-/** The key set over undici (its own pool, closed with the service); failures are the identity target's. */
-function remoteKeySet (mode: Extract<AuthenticationMode, { kind: 'jwks' }>, env: Env, timeoutMs: number, agent: Agent): JWTVerifyGetKey {
+/**
+ * The provider's key set, fetched by jose through the service's HTTP client (deadline, retries,
+ * metrics), so that a failure is an UpstreamError of the identity target like any other.
+ */
+function remoteKeySet (mode: Extract<AuthenticationMode, { kind: 'jwks' }>, env: Env, http: HttpUpstream): JWTVerifyGetKey {
   const operation = 'jwks'
   const keys = createRemoteJWKSet(new URL(mode.url), {
-    timeoutDuration: timeoutMs,
     cacheMaxAge: env.AUTH_JWKS_CACHE_MS,
     cooldownDuration: env.AUTH_JWKS_COOLDOWN_MS,
-    [customFetch]: async (url, init) => {
-      let res
-      try {
-        res = await undiciFetch(url, { method: init.method, redirect: init.redirect, signal: init.signal, headers: Object.fromEntries(init.headers), dispatcher: agent })
-      } catch (err) {
-        const timeout = init.signal.aborted || (err as Error).name === 'TimeoutError'
-        throw new UpstreamError({ target: 'identity', operation, failure: timeout ? 'timeout' : 'network' })
-      }
-      if (res.status !== 200) {
-        await res.body?.cancel()
-        throw new UpstreamError({ target: 'identity', operation, failure: 'status', upstreamStatus: res.status })
-      }
-      // undici's Response is the one Node's global fetch gives; only their type declarations differ.
-      return res as unknown as Response
+    // The deadline is the HTTP client's (IDENTITY_TIMEOUT_MS); jose's signal is not needed.
+    [customFetch]: async () => {
+      const res = await http.requestJson({ operation, method: 'GET', path: '', url: mode.url, headers: { accept: 'application/json, application/jwk-set+json' } })
+      if (res.statusCode !== 200) throw new UpstreamError({ target: 'identity', operation, failure: 'status', upstreamStatus: res.statusCode })
+      if (res.data === undefined) throw new UpstreamError({ target: 'identity', operation, failure: 'format' })
+      return new Response(JSON.stringify(res.data), { status: 200, headers: { 'content-type': 'application/json' } })
     }
   })
   return async (header, token) => {
@@ -101,7 +96,7 @@ function remoteKeySet (mode: Extract<AuthenticationMode, { kind: 'jwks' }>, env:
       return await keys(header, token)
     } catch (err) {
       if (err instanceof UpstreamError || refusalOf(err) !== undefined) throw err
-      // Not JSON, not a key set, a key that cannot be imported: the provider's answer is unusable.
+      // Not a key set, or a key that cannot be imported: the provider's answer is unusable.
       throw new UpstreamError({ target: 'identity', operation, failure: 'format' })
     }
   }
@@ -109,8 +104,14 @@ function remoteKeySet (mode: Extract<AuthenticationMode, { kind: 'jwks' }>, env:
 
 export function createTokenVerifier (opts: TokenVerifierOptions): TokenVerifier {
   const { env, mode } = opts
-  const agent = new Agent({ connections: 4 })
-  const key = mode.kind === 'jwks' ? remoteKeySet(mode, env, opts.timeoutMs, agent) : new TextEncoder().encode(mode.secret)
+  let http: HttpUpstream | undefined
+  let key: JWTVerifyGetKey | Uint8Array
+  if (mode.kind === 'jwks') {
+    http = new HttpUpstream({ target: 'identity', baseUrl: new URL(mode.url).origin, timeoutMs: opts.timeoutMs, observer: opts.observer })
+    key = remoteKeySet(mode, env, http)
+  } else {
+    key = new TextEncoder().encode(mode.secret)
+  }
   const issuers = commaList(env.AUTH_ISSUER)
   const audiences = commaList(env.AUTH_AUDIENCE)
   const options: JWTVerifyOptions = {
@@ -144,7 +145,7 @@ export function createTokenVerifier (opts: TokenVerifierOptions): TokenVerifier 
       return { userId, groups: groupsOf(claim(payload, env.AUTH_GROUPS_CLAIM)) }
     },
     async close () {
-      await agent.close()
+      await http?.close()
     }
   }
 }
