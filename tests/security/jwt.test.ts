@@ -232,6 +232,12 @@ t.test('odd tokens and headers are 401, never 5xx', async t => {
     t.equal(res.statusCode, expected, `${shown}: ${expected} (${res.body.slice(0, 120)})`)
   }
   t.equal(ctx.emulator.liveRooms().length, 0, 'nothing was created')
+
+  // The token is checked before the body is read: a bad body says nothing to an unknown caller.
+  const broken = await ctx.app.inject({ method: 'POST', url: '/teleconsultation', headers: { 'content-type': 'application/json' }, payload: '{"participants": ' })
+  t.equal(broken.statusCode, 401, 'broken JSON without a token: 401, not 400')
+  const upload = await ctx.app.inject({ method: 'POST', url: '/settings/background-image', headers: { 'content-type': 'text/plain' }, payload: 'not an image' })
+  t.equal(upload.statusCode, 401, 'an upload without a token: 401, not 415')
 })
 
 t.test('a cold cache fetches the key set once for concurrent requests', async t => {
