@@ -270,3 +270,22 @@ t.test('a key set that cannot be reached: 502, or 504 when it does not answer in
   t.same(late.json(), { error: 'Identity service timeout' })
   t.equal(refused.emulator.liveRooms().length + slow.emulator.liveRooms().length, 0, 'nothing was created')
 })
+
+t.test('with AUTH_SERVICE too: the identity service is asked about the token\'s user, with the token', async t => {
+  const { startFakeIdentity } = await import('../identity/fixtures/fake-identity.js')
+  const identity = await startFakeIdentity()
+  t.teardown(() => identity.close())
+  identity.users.set('office-1', { user_id: 'office-1', name: 'Front Office', groups: ['backoffice'] })
+  identity.users.set('doctor-1', { user_id: 'doctor-1', name: 'Dr. Joe Smith', groups: ['doctor'] })
+  identity.users.set('patient-1', { user_id: 'patient-1', name: 'Jane Doe', groups: ['patient'] })
+  const server = await jwks(t)
+  const ctx = await setup(t, { env: jwtEnv(server, { AUTH_SERVICE: identity.host }) })
+  // The token claims no groups: the identity service's say who may write.
+  const token = await tokenFor({ sub: 'office-1' }, { key: rsa })
+  const res = await ctx.app.inject({ method: 'POST', url: '/teleconsultation', headers: { ...bearer(token), miauserid: 'doctor-1' }, payload: { participants: ['doctor-1', 'patient-1'], start_date: isoFromNow(HOUR), duration_in_seconds: 1800 } })
+  t.equal(res.statusCode, 201, res.body)
+  const asked = identity.requests.filter(r => r.path === '/users/office-1')
+  t.ok(asked.length > 0, 'the caller looked up is the token\'s')
+  t.equal(asked[0]?.headers.authorization, `Bearer ${token}`, 'with the token')
+  t.equal(asked[0]?.headers.miauserid, 'office-1', 'and the token\'s user id header')
+})
