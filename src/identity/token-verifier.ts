@@ -53,23 +53,26 @@ function isObject (value: unknown): value is Record<string, unknown> {
 
 /** A claim by its name, else by a dotted path (`realm_access.roles`): namespaced claim names contain dots. */
 function claim (payload: JWTPayload, name: string): unknown {
-  if (name in payload) return payload[name]
+  if (Object.hasOwn(payload, name)) return payload[name]
   let current: unknown = payload
   for (const key of name.split('.')) {
-    if (!isObject(current)) return undefined
+    if (!isObject(current) || !Object.hasOwn(current, key)) return undefined
     current = current[key]
   }
   return current
 }
 
+// What cannot travel in a header (the ids and groups are forwarded upstream as headers).
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/
+
 function groupsOf (value: unknown): string[] {
-  if (typeof value === 'string') return commaList(value)
-  if (!Array.isArray(value)) return []
-  return value.filter((g): g is string => typeof g === 'string').map(g => g.trim()).filter(g => g !== '')
+  const names = typeof value === 'string' ? commaList(value) : Array.isArray(value) ? value.filter((g): g is string => typeof g === 'string').map(g => g.trim()) : []
+  return names.filter(g => g !== '' && !CONTROL.test(g))
 }
 
 function userIdOf (value: unknown): string | undefined {
-  if (typeof value === 'string' && value.trim() !== '') return value
+  if (typeof value === 'string' && value.trim() !== '' && !CONTROL.test(value)) return value
   if (typeof value === 'number' && Number.isFinite(value)) return String(value)
   return undefined
 }

@@ -222,11 +222,13 @@ t.test('odd tokens and headers are 401, never 5xx', async t => {
     `Bearer ${b64({ alg: 'RS256' })}.${payload}.${signature}`, `Bearer ${b64({ alg: 'RS256', kid: 'key-1' })}.${b64([1, 2])}.${signature}`,
     `Bearer ${b64({ alg: 'none' })}.${b64({ ...claims, sub: 'office-1' })}.`, `Bearer ${b64({ alg: 'None' })}.${b64({ ...claims, sub: 'office-1' })}.`,
     `Bearer ${await tokenFor({ sub: { id: 'office-1' } as unknown as string, groups: ['backoffice'] }, { key: rsa })}`,
-    `Bearer ${await tokenFor({ sub: '   ', groups: ['backoffice'] }, { key: rsa })}`
+    `Bearer ${await tokenFor({ sub: '   ', groups: ['backoffice'] }, { key: rsa })}`,
+    `Bearer ${await tokenFor({ sub: 'office-1\r\nisbackoffice: true', groups: ['backoffice'] }, { key: rsa })}`
   ]
   // A groups claim that is neither a list nor a string is no groups: a verified caller, without the write group.
   const noGroups = `Bearer ${await tokenFor({ sub: 'office-1', groups: { backoffice: true } }, { key: rsa })}`
-  for (const [authorization, expected] of [...odd.map(a => [a, 401] as const), [noGroups, 403] as const]) {
+  const controlGroup = `Bearer ${await tokenFor({ sub: 'office-1', groups: ['backoffice\nx'] }, { key: rsa })}`
+  for (const [authorization, expected] of [...odd.map(a => [a, 401] as const), [noGroups, 403] as const, [controlGroup, 403] as const]) {
     const res = await ctx.app.inject({ method: 'POST', url: '/teleconsultation', headers: { authorization }, payload: body() })
     const shown = authorization.length > 60 ? `${authorization.slice(0, 60)}…` : authorization
     t.equal(res.statusCode, expected, `${shown}: ${expected} (${res.body.slice(0, 120)})`)
