@@ -291,3 +291,15 @@ t.test('with AUTH_SERVICE too: the identity service is asked about the token\'s 
   t.equal(asked[0]?.headers.authorization, `Bearer ${token}`, 'with the token')
   t.equal(asked[0]?.headers.miauserid, 'office-1', 'and the token\'s user id header')
 })
+
+t.test('the key set is fetched again once AUTH_JWKS_CACHE_MS has passed: a withdrawn key stops verifying', async t => {
+  const server = await jwks(t, [rsa])
+  const ctx = await setup(t, { env: jwtEnv(server, { AUTH_JWKS_CACHE_MS: '1000' }) })
+  const token = await tokenFor(officeClaims, { key: rsa })
+  const get = async () => await ctx.app.inject({ method: 'GET', url: '/teleconsultation/unknown-id', headers: bearer(token) })
+  t.equal((await get()).statusCode, 404, 'verified (the teleconsultation does not exist)')
+  server.keys = [signingKey('key-3')]
+  await new Promise(resolve => setTimeout(resolve, 1_100))
+  t.equal((await get()).statusCode, 401, 'once the cached set is older than AUTH_JWKS_CACHE_MS, the withdrawn key no longer verifies')
+  t.equal(server.fetches(), 2, 'the set was fetched again')
+})
