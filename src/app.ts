@@ -1,13 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config/index.js'
-import { apiPrefix, bodyLimit } from './config/env.js'
+import { apiPrefix, authenticationMode, bodyLimit, trustProxy } from './config/env.js'
 import { credentialsRoutes } from './credentials/routes.js'
 import { requestContext } from './identity/request-context.js'
 import { installErrorHandler, formatSchemaErrors } from './platform/error-handler.js'
 import { loggerOptions } from './platform/logging.js'
 import { createServiceMetrics, registerMetrics } from './platform/metrics.js'
-import { registerOpenApi } from './platform/openapi.js'
+import { documentBearer, registerOpenApi } from './platform/openapi.js'
 import { recordingRoutes } from './recordings/routes.js'
 import { PlatformLogController } from './platform/request-log.js'
 import { registerStatusRoutes } from './platform/status.js'
@@ -40,11 +40,14 @@ export async function buildApp (config: AppConfig, overrides: AppOverrides = {})
 export async function composeApp (config: AppConfig, given: AppOverrides = {}): Promise<ComposedApp> {
   const { env } = config
   const metrics = createServiceMetrics()
+  const trustedProxies = trustProxy(env)
   const app = Fastify({
     ...(given.loggerInstance !== undefined ? { loggerInstance: given.loggerInstance } : { logger: loggerOptions(env.LOG_LEVEL) }),
-    logController: new PlatformLogController(),
+    logController: new PlatformLogController({ trustProxySet: env.TRUST_PROXY !== undefined }),
     requestIdHeader: 'x-request-id',
     bodyLimit: bodyLimit(env),
+    // TRUST_PROXY unset: as on the platform (TRUSTED_PROXIES, else none).
+    trustProxy: trustedProxies ?? false,
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
     schemaErrorFormatter: formatSchemaErrors,
     return503OnClosing: false,
@@ -59,7 +62,8 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
   await registerOpenApi(app, {
     userIdPathInRequest: config.service.userIdPathInRequest,
     userIdHeader: env.USERID_HEADER_KEY,
-    groupsHeader: env.GROUPS_HEADER_KEY
+    groupsHeader: env.GROUPS_HEADER_KEY,
+    bearer: authenticationMode(env) !== undefined
   })
 
   // The metrics see every upstream call, a test's observer too.
@@ -71,12 +75,17 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
   await registerStatusRoutes(app, services.readiness)
 
   await app.register(async (api) => {
-    await api.register(requestContext, { config })
-    await api.register(teleconsultationRoutes, { teleconsultations: services.teleconsultations, authorization: services.authorization })
-    await api.register(credentialsRoutes, { credentials: services.credentials, authorization: services.authorization, maxExpiresIn: env.CREDENTIALS_MAX_EXPIRES_IN })
-    await api.register(settingsRoutes, { settings: services.settings })
-    await api.register(transcriptionRoutes, { transcriptions: services.transcriptions })
-    await api.register(recordingRoutes, { recordings: services.recordings })
+    // The routes that act for a caller (with a token verifier, only for a verified one).
+    await api.register(async (callers) => {
+      if (services.tokens !== undefined) callers.addHook('onRoute', documentBearer)
+      await callers.register(requestContext, { config, verifier: services.tokens })
+      await callers.register(teleconsultationRoutes, { teleconsultations: services.teleconsultations, authorization: services.authorization })
+      await callers.register(credentialsRoutes, { credentials: services.credentials, authorization: services.authorization, maxExpiresIn: env.CREDENTIALS_MAX_EXPIRES_IN })
+      await callers.register(settingsRoutes, { settings: services.settings })
+      await callers.register(transcriptionRoutes, { transcriptions: services.transcriptions })
+      await callers.register(recordingRoutes, { recordings: services.recordings })
+    })
+    // Kaleyra's signature is what lets a webhook in.
     if (services.webhooks !== undefined) await api.register(kaleyraWebhookRoutes, { webhooks: services.webhooks })
   }, { prefix: apiPrefix(env) })
 

@@ -1,12 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Dispatcher } from 'undici'
 import type { AppConfig } from './config/index.js'
-import { crudBaseUrl } from './config/env.js'
+import { authenticationMode, crudBaseUrl } from './config/env.js'
 import { createCredentialsService, type CredentialsService } from './credentials/service.js'
 import { createAuthorization, type Authorization } from './identity/authorization.js'
 import { createAuthServiceIdentityProvider } from './identity/auth-service-provider.js'
 import { createHeaderIdentityProvider } from './identity/header-provider.js'
 import { createKaleyraUsers } from './identity/kaleyra-users.js'
+import { createTokenVerifier, type TokenVerifier } from './identity/token-verifier.js'
 import type { IdentityProvider } from './identity/types.js'
 import { createKaleyraClient, type KaleyraClient } from './kaleyra/client.js'
 import { createReadinessCheck, type ReadinessCheck } from './platform/readiness.js'
@@ -56,6 +57,8 @@ export interface Services {
   kaleyra: KaleyraClient
   stores: Stores
   identity: IdentityProvider
+  /** AUTH_JWKS_URL or AUTH_JWT_SECRET only: the caller comes from a verified bearer token. */
+  tokens?: TokenVerifier
   /** WRITE_GROUPS, WRITE_BACKOFFICE, CREDENTIALS_GROUPS. */
   authorization: Authorization
   reaper: RoomReaper
@@ -93,6 +96,8 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
   })
   const stores = overrides.stores ?? createStores(config, host.log, overrides)
   const identity = overrides.identity ?? createIdentityProvider(config, overrides)
+  const authentication = authenticationMode(env)
+  const tokens = authentication !== undefined ? createTokenVerifier({ env, mode: authentication, timeoutMs: env.IDENTITY_TIMEOUT_MS, observer: overrides.upstreamObserver }) : undefined
   const users = createKaleyraUsers({ kaleyra, userMap: stores.userMap })
   const { events } = host
   const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: host.log, events }, overrides.reaper)
@@ -123,6 +128,7 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     closer,
     publisher,
     identity,
+    tokens,
     authorization: createAuthorization({ env, identity }),
     reaper,
     teleconsultations: createTeleconsultationService({
@@ -136,7 +142,7 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     async close () {
       await Promise.all([webhooks?.close(), closer?.close()])
       await reaper.close()
-      await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), identity.close()])
+      await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), identity.close(), tokens?.close()])
     }
   }
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import envSchema from 'env-schema'
 import addFormats from 'ajv-formats'
 import { Type, type Static } from '@sinclair/typebox'
@@ -54,6 +55,18 @@ export const EnvSchema = Type.Object({
   WRITE_BACKOFFICE: Type.Boolean({ default: false, description: 'When true, requests whose BACKOFFICE_HEADER_KEY header is "true" may write teleconsultations (and writes are closed to others unless WRITE_GROUPS lets them in).' }),
   CREDENTIALS_GROUPS: Type.String({ default: '', description: 'Comma list of groups allowed to obtain SDK credentials (empty: any authenticated user).' }),
   CREDENTIALS_MAX_EXPIRES_IN: Type.Integer({ default: MAX_TOKEN_EXPIRY_SECONDS, minimum: MIN_TOKEN_EXPIRY_SECONDS, maximum: MAX_TOKEN_EXPIRY_SECONDS, description: 'Longest expiresIn (seconds) POST /credentials accepts.' }),
+  AUTH_JWKS_URL: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'JSON Web Key Set of the identity provider: the caller then comes only from a verified Authorization: Bearer token (stand-alone deployments).' })),
+  AUTH_JWT_SECRET: optionalString('Shared HS256 key (at least 32 characters): the caller then comes only from a verified Authorization: Bearer token. Not with AUTH_JWKS_URL.'),
+  AUTH_ISSUER: Type.String({ default: '', description: 'Comma list of accepted token issuers (iss). Required with AUTH_JWKS_URL.' }),
+  AUTH_AUDIENCE: Type.String({ default: '', description: 'Comma list of accepted token audiences (aud), one must match. Required with AUTH_JWKS_URL.' }),
+  AUTH_USER_ID_CLAIM: Type.String({ default: 'sub', minLength: 1, description: 'Claim holding the caller\'s user id (a dotted path reaches into objects).' }),
+  AUTH_GROUPS_CLAIM: Type.String({ default: 'groups', minLength: 1, description: 'Claim holding the caller\'s groups: an array of names or a comma-separated string (a dotted path reaches into objects, e.g. realm_access.roles).' }),
+  AUTH_ALGORITHMS: Type.String({ default: '', description: 'Comma list of accepted signature algorithms (default RS256,PS256,ES256 with AUTH_JWKS_URL, HS256 with AUTH_JWT_SECRET); never none.' }),
+  AUTH_CLOCK_TOLERANCE_S: Type.Integer({ default: 30, minimum: 0, maximum: 300, description: 'Leeway, in seconds, on the exp and nbf of tokens.' }),
+  AUTH_JWKS_CACHE_MS: Type.Integer({ default: 600_000, minimum: 1_000, description: 'How long the fetched JSON Web Key Set is used before it is fetched again.' }),
+  AUTH_JWKS_COOLDOWN_MS: Type.Integer({ default: 30_000, minimum: 0, description: 'A token signed with a key the cached set does not have fetches the set again, at most once in this time.' }),
+  TRUST_PROXY: optionalString('Whether X-Forwarded-For is believed for the client address: true, false, a number of proxy hops, or a comma list of proxy addresses, CIDRs and loopback/linklocal/uniquelocal. Unset: TRUSTED_PROXIES, as on the platform.'),
+  TRUSTED_PROXIES: optionalString('custom-plugin-lib\'s setting, used when TRUST_PROXY is unset: comma list of the proxies (addresses, CIDRs) whose X-Forwarded-For is believed; unset, none is.'),
   KALEYRA_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1 }),
   CRUD_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 1 }),
   IDENTITY_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 1 }),
@@ -122,6 +135,8 @@ export function loadEnv (source?: Record<string, string | undefined>): Env {
   if (env.CUSTOM_ID_USERS_API_ENDPOINT !== undefined && env.AUTH_SERVICE === undefined) {
     throw new ConfigError('CUSTOM_ID_USERS_API_ENDPOINT requires AUTH_SERVICE')
   }
+  checkAuthentication(env)
+  trustProxy(env)
   parseByteSize(env.TRANSCRIPTION_MAX_FILE_SIZE)
   bodyLimit(env)
   return env
@@ -150,4 +165,86 @@ export function apiPrefix (env: Env): string {
 /** BODY_LIMIT_BYTES in bytes: Fastify's bodyLimit (lc39 set none that mattered; we keep one). */
 export function bodyLimit (env: Env): number {
   return parseByteSize(env.BODY_LIMIT_BYTES, 'BODY_LIMIT_BYTES')
+}
+
+/** Algorithms a token may be signed with: asymmetric ones with a key set, HMAC ones with a shared secret. */
+const ASYMMETRIC_ALGORITHMS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'])
+const HMAC_ALGORITHMS = new Set(['HS256', 'HS384', 'HS512'])
+const MIN_SECRET_LENGTH = 32
+
+/** The verified-identity mode the environment asks for, or undefined (the platform's user headers are trusted). */
+export type AuthenticationMode =
+  | { kind: 'jwks', url: string, algorithms: string[] }
+  | { kind: 'secret', secret: string, algorithms: string[] }
+
+export function authenticationMode (env: Env): AuthenticationMode | undefined {
+  const listed = commaList(env.AUTH_ALGORITHMS)
+  if (env.AUTH_JWKS_URL !== undefined) return { kind: 'jwks', url: env.AUTH_JWKS_URL, algorithms: listed.length > 0 ? listed : ['RS256', 'PS256', 'ES256'] }
+  if (env.AUTH_JWT_SECRET !== undefined) return { kind: 'secret', secret: env.AUTH_JWT_SECRET, algorithms: listed.length > 0 ? listed : ['HS256'] }
+  return undefined
+}
+
+/** The AUTH_* settings make sense together, or the start fails naming the problem. */
+function checkAuthentication (env: Env): void {
+  if (env.AUTH_JWKS_URL !== undefined && env.AUTH_JWT_SECRET !== undefined) throw new ConfigError('AUTH_JWKS_URL and AUTH_JWT_SECRET exclude each other: set one')
+  const mode = authenticationMode(env)
+  if (mode === undefined) {
+    const given = { AUTH_ISSUER: env.AUTH_ISSUER, AUTH_AUDIENCE: env.AUTH_AUDIENCE, AUTH_ALGORITHMS: env.AUTH_ALGORITHMS }
+    const stray = Object.entries(given).filter(([, value]) => value.trim() !== '').map(([name]) => name)
+    if (stray.length > 0) throw new ConfigError(`${stray.join(', ')} need AUTH_JWKS_URL or AUTH_JWT_SECRET`)
+    return
+  }
+  const allowed = mode.kind === 'jwks' ? ASYMMETRIC_ALGORITHMS : HMAC_ALGORITHMS
+  const wrong = mode.algorithms.filter(a => !allowed.has(a))
+  if (wrong.length > 0) {
+    throw new ConfigError(`AUTH_ALGORITHMS: ${wrong.join(', ')} cannot be used with ${mode.kind === 'jwks' ? 'AUTH_JWKS_URL' : 'AUTH_JWT_SECRET'} (allowed: ${[...allowed].join(', ')})`)
+  }
+  if (mode.kind === 'jwks') {
+    if (commaList(env.AUTH_ISSUER).length === 0) throw new ConfigError('AUTH_ISSUER is required with AUTH_JWKS_URL (the iss of the accepted tokens)')
+    if (commaList(env.AUTH_AUDIENCE).length === 0) throw new ConfigError('AUTH_AUDIENCE is required with AUTH_JWKS_URL (the aud of the tokens meant for this service)')
+  } else if (mode.secret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(`AUTH_JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters`)
+  }
+  if (env.WRITE_BACKOFFICE) {
+    throw new ConfigError('WRITE_BACKOFFICE trusts a header any caller can send: it cannot be used with AUTH_JWKS_URL or AUTH_JWT_SECRET (use WRITE_GROUPS)')
+  }
+}
+
+/**
+ * Fastify's trustProxy from TRUST_PROXY; unset, from TRUSTED_PROXIES as custom-plugin-lib gave it
+ * to Fastify on the platform (a list); undefined when neither is set: nothing is trusted.
+ */
+export function trustProxy (env: Env): boolean | string[] | ((address: string, hop: number) => boolean) | undefined {
+  const raw = env.TRUST_PROXY?.trim()
+  if (raw === undefined || raw === '') return env.TRUSTED_PROXIES === undefined ? undefined : proxyList('TRUSTED_PROXIES', env.TRUSTED_PROXIES)
+  if (raw === 'true') return true
+  if (raw === 'false') return false
+  if (/^\d+$/.test(raw)) {
+    // What Fastify does with a number (its types take none): the first `hops` proxies are trusted.
+    const hops = Number(raw)
+    return (_address, hop) => hop < hops
+  }
+  return proxyList('TRUST_PROXY', raw)
+}
+
+function proxyList (name: string, value: string): string[] {
+  const entries = commaList(value)
+  const bad = entries.filter(e => !isAddressOrCidr(e))
+  const kinds = name === 'TRUST_PROXY' ? 'true, false, a number of hops or a comma list of IP addresses/CIDRs' : 'a comma list of IP addresses/CIDRs'
+  if (bad.length > 0) throw new ConfigError(`${name} must be ${kinds} (not ${bad.join(', ')})`)
+  return entries
+}
+
+// proxy-addr's names for the loopback, link-local and unique-local ranges.
+const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+function isAddressOrCidr (entry: string): boolean {
+  if (RANGE_NAMES.has(entry)) return true
+  const [address, bits, ...rest] = entry.split('/')
+  if (rest.length > 0) return false
+  const family = isIP(address)
+  if (family === 0) return false
+  if (bits === undefined) return true
+  if (!/^\d{1,3}$/.test(bits)) return false
+  return Number(bits) <= (family === 4 ? 32 : 128)
 }

@@ -3,6 +3,8 @@ import createError from '@fastify/error'
 // Errors whose message the 2.1 contract gives whole: answered as `{ "error": "<message>" }`.
 // The `TCS_` prefix is how the error handler recognises them.
 export const UnauthorizedError = createError('TCS_UNAUTHORIZED', 'Unauthorized user', 401)
+/** Verified-identity mode (AUTH_JWKS_URL, AUTH_JWT_SECRET): no bearer token, or one that does not verify. */
+export const TokenRefused = createError<[string]>('TCS_TOKEN_REFUSED', 'Unauthorized: %s', 401)
 export const ForbiddenError = createError('TCS_FORBIDDEN', 'Forbidden', 403)
 export const NotFoundError = createError<[string]>('TCS_NOT_FOUND', '%s', 404)
 export const ConflictError = createError<[string]>('TCS_CONFLICT', '%s', 409)

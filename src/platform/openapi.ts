@@ -1,8 +1,10 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import type { FastifyInstance } from 'fastify'
+import type { TSchema } from '@sinclair/typebox'
+import type { FastifyInstance, RouteOptions } from 'fastify'
 import type { UserIdPathStep } from '../config/service-config.js'
 import { readPackage } from './package-info.js'
+import { errorResponse } from './schemas.js'
 
 /**
  * Routes that act for the caller name it with the user headers the platform gateway sets. In the
@@ -19,6 +21,28 @@ export interface OpenApiOptions {
   userIdPathInRequest: UserIdPathStep[]
   userIdHeader: string
   groupsHeader: string
+  /** AUTH_JWKS_URL or AUTH_JWT_SECRET: callers are named by a bearer token, not by headers. */
+  bearer?: boolean
+}
+
+/** Verified-identity mode: every route acting for a caller. */
+export const BEARER_SECURITY = [{ bearer: [] }]
+
+const TOKEN_REFUSED_EXAMPLES = ['Unauthorized: an Authorization: Bearer token is required', 'Unauthorized: the token has expired']
+const TOKEN_REFUSED = 'The bearer token is missing or does not verify (AUTH_JWKS_URL, AUTH_JWT_SECRET)'
+
+/**
+ * An onRoute hook for the routes of verified-identity mode: they need a bearer token, and may
+ * answer 401 for it, besides whatever 401 they had.
+ */
+export function documentBearer (route: RouteOptions): void {
+  const schema = route.schema
+  if (schema === undefined) return
+  const response = { ...(schema.response as Record<string, TSchema> | undefined) }
+  const own = response[401]
+  const examples = [...((own?.examples as Array<{ error: string }> | undefined) ?? []).map(e => e.error), ...TOKEN_REFUSED_EXAMPLES]
+  response[401] = errorResponse(own?.description !== undefined ? `${TOKEN_REFUSED}; or: ${String(own.description)}` : TOKEN_REFUSED, ...examples)
+  route.schema = { ...schema, security: BEARER_SECURITY, response }
 }
 
 /** Where the caller's id travels: the header or query parameter `userIdPathInRequest` starts from. */
@@ -48,10 +72,12 @@ export async function registerOpenApi (app: FastifyInstance, opts: OpenApiOption
         { name: 'Recordings', description: 'Sessions of a call and temporary links to their recordings' }
       ],
       components: {
-        securitySchemes: {
-          caller: callerScheme(opts),
-          callerGroups: { type: 'apiKey' as const, in: 'header', name: opts.groupsHeader, description: 'The caller\'s groups, comma-separated, set by the platform gateway (GROUPS_HEADER_KEY). With AUTH_SERVICE, the identity service gives them instead.' }
-        }
+        securitySchemes: opts.bearer === true
+          ? { bearer: { type: 'http' as const, scheme: 'bearer', bearerFormat: 'JWT', description: 'A token of the identity provider (AUTH_JWKS_URL) or signed with AUTH_JWT_SECRET; the caller and their groups are its claims. User headers are ignored.' } }
+          : {
+              caller: callerScheme(opts),
+              callerGroups: { type: 'apiKey' as const, in: 'header', name: opts.groupsHeader, description: 'The caller\'s groups, comma-separated, set by the platform gateway (GROUPS_HEADER_KEY). With AUTH_SERVICE, the identity service gives them instead.' }
+            }
       }
     },
     hideUntagged: true

@@ -8,8 +8,12 @@ function header (request: FastifyRequest, name: string): string | undefined {
   return Array.isArray(value) ? value.join(',') : value
 }
 
-/** The request part of the platform's log fields (ECS names, camelCase, nested). Never headers with credentials. */
-function requestFields (request: FastifyRequest) {
+/**
+ * The request part of the platform's log fields (ECS names, camelCase, nested). Never headers with
+ * credentials. The client address is X-Forwarded-For as sent, else the socket's, as lc39 logs it;
+ * with TRUST_PROXY set, the address Fastify believes (request.ip).
+ */
+function requestFields (request: FastifyRequest, trustProxySet: boolean) {
   return {
     http: { request: { method: request.method, userAgent: { original: header(request, 'user-agent') } } },
     // The path only: a query string is the caller's business and may carry anything.
@@ -17,13 +21,13 @@ function requestFields (request: FastifyRequest) {
     host: {
       hostname: request.hostname,
       forwardedHost: header(request, 'x-forwarded-host'),
-      ip: header(request, 'x-forwarded-for') ?? request.ip
+      ip: trustProxySet ? request.ip : header(request, 'x-forwarded-for') ?? request.ip
     }
   }
 }
 
-function responseFields (request: FastifyRequest, reply: FastifyReply) {
-  const fields = requestFields(request)
+function responseFields (request: FastifyRequest, reply: FastifyReply, trustProxySet: boolean) {
+  const fields = requestFields(request, trustProxySet)
   const bytes = Number(reply.getHeader('content-length'))
   return {
     ...fields,
@@ -41,15 +45,23 @@ function responseFields (request: FastifyRequest, reply: FastifyReply) {
  * bound by Fastify. Routes with `logLevel: 'error'` (probes, metrics) are therefore not logged.
  */
 export class PlatformLogController extends LogController {
+  readonly #trustProxySet: boolean
+
+  /** `trustProxySet`: TRUST_PROXY is set, so the logged client address is request.ip. */
+  constructor (opts: { trustProxySet?: boolean } = {}) {
+    super()
+    this.#trustProxySet = opts.trustProxySet ?? false
+  }
+
   override incomingRequest (request: FastifyRequest): void {
-    if (request.log.level === 'trace') request.log.trace(requestFields(request), 'incoming request')
+    if (request.log.level === 'trace') request.log.trace(requestFields(request, this.#trustProxySet), 'incoming request')
   }
 
   /** The `request completed` line already says 404, without the query string Fastify's line would carry. */
   override routeNotFound (): void {}
 
   override requestCompleted (error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (error !== null && error !== undefined) request.log.error({ ...responseFields(request, reply), err: error }, 'request errored')
-    else if (INFO_OR_FINER.has(request.log.level)) request.log.info(responseFields(request, reply), 'request completed')
+    if (error !== null && error !== undefined) request.log.error({ ...responseFields(request, reply, this.#trustProxySet), err: error }, 'request errored')
+    else if (INFO_OR_FINER.has(request.log.level)) request.log.info(responseFields(request, reply, this.#trustProxySet), 'request completed')
   }
 }
