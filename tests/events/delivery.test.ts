@@ -4,7 +4,7 @@ import { EVENT_TYPES } from '../../src/events/types.js'
 import { loadEnv } from '../../src/config/env.js'
 import { NO_EVENTS } from '../../src/events/types.js'
 import { signatureHeader } from '../../src/platform/signature.js'
-import { eachStore, setup, type TestContext } from '../helpers/app.js'
+import { CRUD_FAULT_TIMEOUT, eachStore, setup, type TestContext } from '../helpers/app.js'
 import { startCrud } from '../helpers/crud.js'
 import { startEventsReceiver, type EventsReceiver } from '../helpers/events-receiver.js'
 import { as, body, HOUR, isoFromNow } from '../helpers/fixtures.js'
@@ -212,4 +212,19 @@ t.test('EVENTS_WEBHOOK_URL needs EVENTS_WEBHOOK_SECRET', async t => {
   const env = loadEnv({ ...base, EVENTS_WEBHOOK_URL: 'https://hooks.example/teleconsultations', EVENTS_WEBHOOK_SECRET: 's' })
   t.equal(env.EVENTS_RETRY_FOR_MS, 24 * HOUR)
   t.equal(env.EVENTS_OUTBOX_CRUD_NAME, 'teleconsultation_events')
+})
+
+t.test('an outbox that fails does not fail or hold the request; the event is stored on a retry', async t => {
+  const receiver = await startEventsReceiver(t, SECRET)
+  const crud = await startCrud(t)
+  const ctx = await setup(t, { store: 'crud', crud, env: eventsEnv(receiver, CRUD_FAULT_TIMEOUT), overrides: { events: FAST_EVENTS } })
+  crud.faults.add({ method: 'POST', path: '/teleconsultation_events/', kind: 'hang', times: 1 })
+  const id = await create(ctx)
+  t.equal(crud.documents('teleconsultation_events').length, 0, 'answered 201 while the outbox write hung')
+  crud.faults.add({ method: 'POST', path: '/teleconsultation_events/', kind: 'status', status: 500, times: 1 })
+  await waitFor('the event delivered after the outbox took it', () => receiver.accepted().length === 1)
+  t.equal(receiver.accepted()[0].body.teleconsultationId, id)
+  t.equal(crud.documents('teleconsultation_events').length, 1, 'stored once')
+  const retries = ctx.logs.records().filter(r => r.msg === 'event not stored in the outbox yet' && r.teleconsultationId === id)
+  t.equal(retries.length, 2, 'the hang, then the 500')
 })
