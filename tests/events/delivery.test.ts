@@ -228,3 +228,24 @@ t.test('an outbox that fails does not fail or hold the request; the event is sto
   const retries = ctx.logs.records().filter(r => r.msg === 'event not stored in the outbox yet' && r.teleconsultationId === id)
   t.equal(retries.length, 2, 'the hang, then the 500')
 })
+
+t.test('an entry claimed by a replica that died is sent again once its lease ends, with the same id', async t => {
+  const receiver = await startEventsReceiver(t, SECRET)
+  let clock = Date.now()
+  const ctx = await setup(t, { env: eventsEnv(receiver), overrides: { now: () => clock, events: { ...FAST_EVENTS, retryBaseMs: 1_000, retryMaxDelayMs: 1_000 } } })
+  await receiver.stop()
+  await create(ctx)
+  await settled(ctx)
+  const outbox = ctx.stores.outbox
+  const [entry] = await outbox?.listDue(new Date(clock + 2_000).toISOString(), 10) ?? []
+  t.equal(entry?.attempts, 1, 'one attempt failed (receiver down)')
+  // Another replica claims it (lease: twice EVENTS_TIMEOUT_MS + 10 s = 20 s) and dies before sending.
+  await outbox?.update(entry.key, entry.version, { attempts: 2, nextAttemptAt: new Date(clock + 20_000).toISOString() })
+  await receiver.start()
+  clock += 10_000
+  t.equal(await ctx.services.eventDelivery?.tick(), 0, 'not while the lease holds')
+  t.equal(receiver.received.length, 0)
+  clock += 11_000
+  t.equal(await ctx.services.eventDelivery?.tick(), 1, 'sent once the lease ended')
+  t.equal(receiver.accepted()[0].body.id, entry.event.id)
+})
