@@ -116,7 +116,9 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
   const readiness = createReadinessCheck({
     stores: [
       { name: 'teleconsultation store', ping: async () => { await stores.teleconsultations.ping() } },
-      { name: 'user-id map store', ping: async () => { await stores.userMap.ping() } }
+      { name: 'user-id map store', ping: async () => { await stores.userMap.ping() } },
+      // A wrong EVENTS_OUTBOX_CRUD_NAME would lose every event: it shows here instead.
+      ...(env.EVENTS_WEBHOOK_URL !== undefined && stores.outbox !== undefined ? [{ name: 'event outbox store', ping: async () => { await stores.outbox?.ping() } }] : [])
     ],
     kaleyra,
     log: host.log,

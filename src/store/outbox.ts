@@ -26,6 +26,8 @@ export interface EventOutboxStore {
   update: (key: string, expectedVersion: number, changes: OutboxChanges) => Promise<OutboxEntry | null>
   /** Forgets a delivered entry (the CRUD store moves it to TRASH). */
   remove: (key: string) => Promise<void>
+  /** Fails when the outbox cannot be used (readiness). */
+  ping: () => Promise<void>
   close: () => Promise<void>
 }
 
@@ -55,6 +57,7 @@ export function createMemoryOutboxStore (): EventOutboxStore {
     async remove (key) {
       entries.delete(key)
     },
+    async ping () {},
     async close () {}
   }
 }

@@ -249,3 +249,11 @@ t.test('an entry claimed by a replica that died is sent again once its lease end
   t.equal(await ctx.services.eventDelivery?.tick(), 1, 'sent once the lease ended')
   t.equal(receiver.accepted()[0].body.id, entry.event.id)
 })
+
+t.test('with the CRUD store, readiness checks the outbox collection', async t => {
+  const receiver = await startEventsReceiver(t, SECRET)
+  const ctx = await setup(t, { store: 'crud', env: eventsEnv(receiver, { EVENTS_OUTBOX_CRUD_NAME: 'no_such_collection', STATUS_CHECK_CACHE_MS: '0' }) })
+  const res = await ctx.app.inject({ method: 'GET', url: '/-/ready' })
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().message, 'event outbox store: unavailable')
+})

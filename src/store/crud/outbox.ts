@@ -68,6 +68,10 @@ export function createCrudOutboxStore (opts: { collection: CrudCollection, onClo
       await collection.setState(key, 'TRASH')
     },
 
+    async ping () {
+      await collection.ping()
+    },
+
     async close () {
       await opts.onClose?.()
     }
