@@ -257,3 +257,16 @@ t.test('with the CRUD store, readiness checks the outbox collection', async t =>
   t.equal(res.statusCode, 503)
   t.equal(res.json().message, 'event outbox store: unavailable')
 })
+
+t.test('Kaleyra deleting a room (KALEYRA_WEBHOOKS) is a teleconsultation.updated, once per delivery replayed', async t => {
+  const receiver = await startEventsReceiver(t, SECRET)
+  const ctx = await setup(t, { env: eventsEnv(receiver, { KALEYRA_WEBHOOKS: 'true' }), overrides: { events: FAST_EVENTS } })
+  const id = await create(ctx)
+  const roomId = (await ctx.stores.teleconsultations.get(id))?.bandyerRoomId ?? ''
+  await kaleyraWebhook(ctx, 'on_room_deleted', roomId, 'unused')
+  await kaleyraWebhook(ctx, 'on_room_deleted', roomId, 'unused')
+  await settled(ctx)
+  await waitFor('both events', () => receiver.accepted().length >= 2)
+  await settled(ctx)
+  t.same(receiver.accepted().map(e => [e.body.type, e.body.teleconsultationId]).sort(), [['teleconsultation.created', id], ['teleconsultation.updated', id]])
+})
