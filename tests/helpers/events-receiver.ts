@@ -33,7 +33,7 @@ export function verifyEventSignature (secret: string, header: string | undefined
   const parts = Object.fromEntries((header ?? '').split(',').map(p => p.split('=', 2).map(s => s.trim())))
   const t = Number(parts.t)
   if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > toleranceS || typeof parts.v0 !== 'string') return false
-  const expected = createHmac('sha256', secret).update(`${parts.t as string}.${raw}`).digest()
+  const expected = createHmac('sha256', secret).update(`${parts.t as string}.`).update(raw).digest()
   const given = Buffer.from(parts.v0, 'hex')
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
