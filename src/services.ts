@@ -22,7 +22,10 @@ import { createRoomReaper, type ReaperOptions, type RoomReaper } from './telecon
 import { createTeleconsultationService, type TeleconsultationService } from './teleconsultations/service.js'
 import { createTranscriptionService, type TranscriptionService } from './transcription/service.js'
 import type { UpstreamObserver } from './upstream/http.js'
+import { createEventDelivery, type EventDelivery, type EventDeliveryOptions } from './events/delivery.js'
+import { createEventSender } from './events/sender.js'
 import { NO_EVENTS, type EventPublisher, type IntegrationObserver } from './events/types.js'
+import { createMemoryOutboxStore } from './store/outbox.js'
 import { createKaleyraWebhookService, type KaleyraWebhookService } from './webhooks/service.js'
 
 /** Replaceable parts of the services, for tests and for the demo. */
@@ -39,6 +42,8 @@ export interface ServiceOverrides {
   identity?: IdentityProvider
   reaper?: ReaperOptions
   closer?: RoomCloserOptions
+  /** Timings of the delivery of events to EVENTS_WEBHOOK_URL (tests shorten them). */
+  events?: EventDeliveryOptions
   /** Delays between attempts to apply a Kaleyra webhook the store could not take. */
   webhookRetryDelaysMs?: number[]
   /** The clock of the service: immutability windows and how long cached answers are reused (tests fix it). */
@@ -73,8 +78,10 @@ export interface Services {
   closer?: RoomCloser
   /** KALEYRA_WEBHOOKS=true only. */
   webhooks?: KaleyraWebhookService
-  /** Where the domain hands its events (a no-op: outgoing events are not delivered yet). */
+  /** Where the domain hands its events (a no-op without EVENTS_WEBHOOK_URL). */
   publisher: EventPublisher
+  /** EVENTS_WEBHOOK_URL set only: the outbox's delivery worker. */
+  eventDelivery?: EventDelivery
   /** Stops the reaper, then closes the upstream pools. */
   close: () => Promise<void>
 }
@@ -100,11 +107,26 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
   const tokens = authentication !== undefined ? createTokenVerifier({ env, mode: authentication, timeoutMs: env.IDENTITY_TIMEOUT_MS, observer: overrides.upstreamObserver }) : undefined
   const users = createKaleyraUsers({ kaleyra, userMap: stores.userMap })
   const { events } = host
-  const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: host.log, events }, overrides.reaper)
+  const eventDelivery = env.EVENTS_WEBHOOK_URL !== undefined && env.EVENTS_WEBHOOK_SECRET !== undefined
+    ? createEventDelivery({
+      // A store given without an outbox (tests wrapping stores) keeps the events in memory.
+      outbox: stores.outbox ?? createMemoryOutboxStore(),
+      sender: createEventSender({ url: env.EVENTS_WEBHOOK_URL, secret: env.EVENTS_WEBHOOK_SECRET, timeoutMs: env.EVENTS_TIMEOUT_MS, now: overrides.now, observer: overrides.upstreamObserver }),
+      log: host.log,
+      retryForMs: env.EVENTS_RETRY_FOR_MS,
+      timeoutMs: env.EVENTS_TIMEOUT_MS,
+      observer: host.integrations,
+      now: overrides.now
+    }, overrides.events)
+    : undefined
+  const publisher: EventPublisher = eventDelivery?.publisher ?? NO_EVENTS
+  const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: host.log, events, publisher }, overrides.reaper)
   const readiness = createReadinessCheck({
     stores: [
       { name: 'teleconsultation store', ping: async () => { await stores.teleconsultations.ping() } },
-      { name: 'user-id map store', ping: async () => { await stores.userMap.ping() } }
+      { name: 'user-id map store', ping: async () => { await stores.userMap.ping() } },
+      // A wrong EVENTS_OUTBOX_CRUD_NAME would lose every event: it shows here instead.
+      ...(env.EVENTS_WEBHOOK_URL !== undefined && stores.outbox !== undefined ? [{ name: 'event outbox store', ping: async () => { await stores.outbox?.ping() } }] : [])
     ],
     kaleyra,
     log: host.log,
@@ -113,7 +135,6 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     now: overrides.now
   })
 
-  const publisher: EventPublisher = NO_EVENTS
   const webhooks = env.KALEYRA_WEBHOOKS
     ? createKaleyraWebhookService({ config, store: stores.teleconsultations, log: host.log, events: publisher, observer: host.integrations, now: overrides.now, retryDelaysMs: overrides.webhookRetryDelaysMs })
     : undefined
@@ -127,12 +148,13 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     webhooks,
     closer,
     publisher,
+    eventDelivery,
     identity,
     tokens,
     authorization: createAuthorization({ env, identity }),
     reaper,
     teleconsultations: createTeleconsultationService({
-      config, kaleyra, store: stores.teleconsultations, users, identity, reaper, now: overrides.now, events
+      config, kaleyra, store: stores.teleconsultations, users, identity, reaper, now: overrides.now, events, publisher
     }),
     credentials: createCredentialsService({ config, kaleyra, users, userMap: stores.userMap, identity }),
     settings: createSettingsService({ config, kaleyra, identity }),
@@ -142,7 +164,9 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     async close () {
       await Promise.all([webhooks?.close(), closer?.close()])
       await reaper.close()
-      await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), identity.close(), tokens?.close()])
+      // After everything that publishes: the last events are in the outbox before it closes.
+      await eventDelivery?.close()
+      await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), stores.outbox?.close(), identity.close(), tokens?.close()])
     }
   }
 }
@@ -174,6 +198,7 @@ function createStores (config: AppConfig, log: FastifyBaseLogger, overrides: Ser
     timeoutMs: env.CRUD_TIMEOUT_MS,
     teleconsultationsPath: env.TELECONSULTATIONS_CRUD_NAME,
     userMapPath: env.USER_ID_MAP_CRUD_NAME,
+    outboxPath: env.EVENTS_WEBHOOK_URL !== undefined ? env.EVENTS_OUTBOX_CRUD_NAME : undefined,
     userIdHeader: env.USERID_HEADER_KEY,
     observer: overrides.upstreamObserver,
     log,

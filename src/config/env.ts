@@ -75,6 +75,11 @@ export const EnvSchema = Type.Object({
   KALEYRA_WEBHOOK_TOLERANCE_S: Type.Integer({ default: 300, minimum: 1, description: 'How far the signed time of a Kaleyra webhook may be from now, in seconds.' }),
   ROOM_CLOSE_AFTER_END_MS: Type.Optional(Type.Integer({ minimum: 0, description: 'Deletes the Kaleyra room this long after the teleconsultation\'s end date (unset: rooms stay).' })),
   RECORDING_LINK_TTL_S: Type.Integer({ default: 300, minimum: 30, maximum: 3600, description: 'Validity of the recording download links asked of Kaleyra, in seconds.' }),
+  EVENTS_WEBHOOK_URL: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'Where the service POSTs its signed events (teleconsultation created, updated, deleted, ended; recording and transcription available); unset: no events.' })),
+  EVENTS_WEBHOOK_SECRET: optionalString('Key of the HMAC signature of the events sent to EVENTS_WEBHOOK_URL (required with it).'),
+  EVENTS_RETRY_FOR_MS: Type.Integer({ default: 24 * 60 * 60_000, minimum: 1, description: 'How long an event the receiver does not accept is retried (with back-off) before it is given up.' }),
+  EVENTS_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 1, description: 'Deadline of each delivery to EVENTS_WEBHOOK_URL.' }),
+  EVENTS_OUTBOX_CRUD_NAME: Type.String({ default: 'teleconsultation_events', minLength: 1, description: 'CRUD collection of the events waiting for delivery (CRUD store with EVENTS_WEBHOOK_URL only).' }),
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -137,6 +142,9 @@ export function loadEnv (source?: Record<string, string | undefined>): Env {
   }
   checkAuthentication(env)
   trustProxy(env)
+  if (env.EVENTS_WEBHOOK_URL !== undefined && env.EVENTS_WEBHOOK_SECRET === undefined) {
+    throw new ConfigError('EVENTS_WEBHOOK_URL requires EVENTS_WEBHOOK_SECRET')
+  }
   parseByteSize(env.TRANSCRIPTION_MAX_FILE_SIZE)
   bodyLimit(env)
   return env

@@ -17,7 +17,7 @@ declare module 'fastify' {
   }
 }
 
-const TARGET_NAMES: Record<UpstreamTarget, string> = { kaleyra: 'Kaleyra', crud: 'CRUD', identity: 'Identity' }
+const TARGET_NAMES: Record<UpstreamTarget, string> = { kaleyra: 'Kaleyra', crud: 'CRUD', identity: 'Identity', events: 'Events receiver' }
 
 function fieldPath (dataVar: string, instancePath: string): string {
   return dataVar + instancePath.replace(/\//g, '.')

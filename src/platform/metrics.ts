@@ -68,6 +68,9 @@ export function createServiceMetrics (): ServiceMetrics {
     registers
   })
   const roomsClosed = counter('teleconsultation_rooms_closed_total', 'Kaleyra rooms deleted ROOM_CLOSE_AFTER_END_MS after their teleconsultation ended')
+  const eventLabels = ['type'] as const
+  const delivered = new Counter({ name: 'events_delivered_total', help: 'Events delivered to EVENTS_WEBHOOK_URL, by type', labelNames: eventLabels, registers })
+  const failed = new Counter({ name: 'events_failed_total', help: 'Events given up after EVENTS_RETRY_FOR_MS, by type', labelNames: eventLabels, registers })
 
   const observe: UpstreamObserver = event => {
     const labels = { target: event.target, operation: event.operation, status_class: event.statusClass }
@@ -88,7 +91,9 @@ export function createServiceMetrics (): ServiceMetrics {
     },
     integrations: {
       webhook: (event, outcome) => webhooks.inc({ event, outcome }),
-      roomClosed: () => roomsClosed.inc()
+      roomClosed: () => roomsClosed.inc(),
+      eventDelivered: type => delivered.inc({ type }),
+      eventFailed: type => failed.inc({ type })
     }
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { createMemoryOutboxStore } from './outbox.js'
 import { StoreConflictError, StoreDuplicateError, StoreNotFoundError } from './errors.js'
 import type { Stores, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore, UserMapRecord, UserMapStore } from './types.js'
 
@@ -77,5 +78,5 @@ export function createMemoryUserMapStore (): UserMapStore {
 }
 
 export function createMemoryStores (): Stores {
-  return { teleconsultations: createMemoryTeleconsultationStore(), userMap: createMemoryUserMapStore() }
+  return { teleconsultations: createMemoryTeleconsultationStore(), userMap: createMemoryUserMapStore(), outbox: createMemoryOutboxStore() }
 }

@@ -1,4 +1,5 @@
 import type { KaleyraRole } from '../kaleyra/wire.js'
+import type { EventOutboxStore } from './outbox.js'
 import type { RequestContext } from '../upstream/request-context.js'
 
 export interface StoredParticipant {
@@ -92,4 +93,6 @@ export interface UserMapStore {
 export interface Stores {
   teleconsultations: TeleconsultationStore
   userMap: UserMapStore
+  /** EVENTS_WEBHOOK_URL: the events waiting for delivery (the CRUD store has it only when the URL is set). */
+  outbox?: EventOutboxStore
 }

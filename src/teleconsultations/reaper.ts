@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { EventPublisher } from '../events/types.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import { StoreConflictError } from '../store/errors.js'
 import type { StoreContext, TeleconsultationRecord, TeleconsultationStore } from '../store/types.js'
@@ -34,7 +35,7 @@ export type RoomReaper = ReturnType<typeof createRoomReaper>
  * Makes sure no Kaleyra room outlives its teleconsultation (docs/design.md). A task started by a
  * request logs through that request's logger, retries included; the periodic sweep through the app's.
  */
-export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: TeleconsultationStore, log: FastifyBaseLogger, events?: TeleconsultationEvents }, opts: ReaperOptions = {}) {
+export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: TeleconsultationStore, log: FastifyBaseLogger, events?: TeleconsultationEvents, publisher?: EventPublisher }, opts: ReaperOptions = {}) {
   const retryDelays = opts.retryDelaysMs ?? [1_000, 5_000, 30_000, 120_000]
   const reconcileDelays = opts.reconcileDelaysMs ?? [2_000, 15_000, 60_000]
   const search = { maxPages: opts.reconcileMaxPages ?? 200, budgetMs: opts.reconcileBudgetMs ?? 60_000 }
@@ -149,11 +150,12 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
    * Second and third steps of a DELETE, once the record is marked DELETING with its rooms listed
    * as pending: delete the rooms, then trash the record. Run by the request and by the sweep, so
    * both are idempotent: a room already gone counts as deleted, a record already gone as trashed.
+   * Whichever trashes it publishes `teleconsultation.deleted`.
    */
   async function completeDeletion (record: TeleconsultationRecord, ctx?: StoreContext): Promise<void> {
     const log = ctx?.log ?? deps.log
     await deleteAll([...(record.bandyerRoomId === null ? [] : [record.bandyerRoomId]), ...record.pendingRoomDeletions], record.id, log)
-    await deps.store.remove(record.id, ctx)
+    if (await deps.store.remove(record.id, ctx)) deps.publisher?.publish('teleconsultation.deleted', record.id)
   }
 
   /** Bounded per tick: 50 live records with rooms to delete (or an unfinished deletion), 50 trashed ones still naming a room. */

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config/index.js'
+import type { EventPublisher } from '../events/types.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import type { IdentityProvider } from '../identity/types.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
@@ -38,6 +39,8 @@ export interface TeleconsultationServiceDeps {
   reaper: RoomReaper
   now?: () => number
   events?: TeleconsultationEvents
+  /** EVENTS_WEBHOOK_URL: teleconsultation.created and .updated (.deleted comes from the reaper, which completes deletions). */
+  publisher?: EventPublisher
 }
 
 const CONFLICT_RETRIES = 3
@@ -133,6 +136,7 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
       try {
         const record = await store.insert(data, ctx)
         deps.events?.created()
+        deps.publisher?.publish('teleconsultation.created', record.id)
         return record.id
       } catch (err) {
         if (room !== null) await rooms.discard(room.roomId, ctx)
@@ -166,6 +170,7 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
           const resolved = await participants.ensureUsers(prepared, ctx)
           const stored = toStored(resolved, null).map(p => ({ ...p, accessLinkURL: links.get(p.userId) ?? null }))
           await store.update(id, record.version, { participants: stored }, ctx)
+          deps.publisher?.publish('teleconsultation.updated', id)
           return
         }
         const { room, stored } = await materialize(prepared, complete, schedule, ctx)
@@ -177,6 +182,7 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
           startDate: schedule.startDate,
           endDate: schedule.endDate
         }, room, ctx)
+        deps.publisher?.publish('teleconsultation.updated', id)
       })
     },
 
@@ -204,6 +210,7 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
           startDate: record.startDate,
           endDate: record.endDate
         }, room, ctx)
+        deps.publisher?.publish('teleconsultation.updated', id)
       })
     },
 

@@ -1,4 +1,5 @@
-export type UpstreamTarget = 'kaleyra' | 'crud' | 'identity'
+/** `events`: the receiver at EVENTS_WEBHOOK_URL. */
+export type UpstreamTarget = 'kaleyra' | 'crud' | 'identity' | 'events'
 
 /**
  * timeout: no answer in time (mapped to 504); network: connection refused/reset;

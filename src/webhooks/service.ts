@@ -85,6 +85,8 @@ export function createKaleyraWebhookService (deps: {
         continue
       }
       log.info({ event: hook.event, roomId: hook.roomId, teleconsultationId: record.id }, 'Kaleyra webhook applied')
+      // Its links are withdrawn: what a receiver of events sees as a change.
+      if (hook.kind === 'room_deleted') deps.events.publish('teleconsultation.updated', record.id)
       if (hook.kind === 'recording_available') deps.events.publish('recording.available', record.id, { sessionId: hook.sessionId })
       if (hook.kind === 'transcription_available') deps.events.publish('transcription.available', record.id, { sessionId: hook.sessionId })
       return 'processed'

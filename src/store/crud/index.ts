@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici'
 import { HttpUpstream, type UpstreamObserver } from '../../upstream/http.js'
 import type { Stores } from '../types.js'
 import { createCrudCollection } from './client.js'
+import { createCrudOutboxStore } from './outbox.js'
 import { createCrudTeleconsultationStore } from './teleconsultations.js'
 import { createCrudUserMapStore } from './user-map.js'
 
@@ -12,6 +13,8 @@ export interface CrudStoresOptions {
   timeoutMs: number
   teleconsultationsPath: string
   userMapPath: string
+  /** EVENTS_OUTBOX_CRUD_NAME, given only with EVENTS_WEBHOOK_URL: no outbox store otherwise. */
+  outboxPath?: string
   /** Header carrying the caller's id, from which the CRUD Service fills creatorId/updaterId. */
   userIdHeader: string
   dispatcher?: Dispatcher
@@ -21,7 +24,7 @@ export interface CrudStoresOptions {
   lostInsertChecksMs?: number[]
 }
 
-/** Both stores over one keep-alive pool to the CRUD Service. */
+/** The stores over one keep-alive pool to the CRUD Service. */
 export function createCrudStores (opts: CrudStoresOptions): Stores {
   const http = new HttpUpstream({
     target: 'crud',
@@ -47,6 +50,9 @@ export function createCrudStores (opts: CrudStoresOptions): Stores {
     userMap: createCrudUserMapStore({
       collection: createCrudCollection({ ...common, path: opts.userMapPath, label: 'userMap' }),
       onClose
-    })
+    }),
+    ...(opts.outboxPath !== undefined
+      ? { outbox: createCrudOutboxStore({ collection: createCrudCollection({ ...common, path: opts.outboxPath, label: 'eventOutbox' }), onClose }) }
+      : {})
   }
 }
