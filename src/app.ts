@@ -67,6 +67,8 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
   })
   app.addHook('onClose', services.close)
   await registerStatusRoutes(app, services.readiness)
+  // The demo's waiting room, never in production (not even loaded).
+  if (env.KALEYRA_EMULATOR) await app.register((await import('./demo-page/routes.js')).demoPageRoutes, { env })
 
   await app.register(async (api) => {
     await api.register(requestContext, { config })
