@@ -65,7 +65,7 @@ t.test('the walk-through of docs/api.md runs as written', async t => {
 })
 
 t.test('a broken step fails the walk-through', async t => {
-  const broken = blocks.map(b => b.replace(`-d '{"count":3}'`, `-d '{"count":0}'`))
+  const broken = blocks.map(b => b.replace('-d \'{"count":3}\'', '-d \'{"count":0}\''))
   t.not(broken.join(''), blocks.join(''), 'the uploads step is broken (an emulator refusal)')
   const stopped = await run(t, broken)
   t.not(stopped.code, 0, 'a request that fails stops it')
