@@ -5,7 +5,7 @@ import { apiPrefix } from './config/env.js'
 import { credentialsRoutes } from './credentials/routes.js'
 import { requestContext } from './identity/request-context.js'
 import { installErrorHandler, formatSchemaErrors } from './platform/error-handler.js'
-import { loggerOptions } from './platform/logging.js'
+import { loggerOptions, prettyLogs } from './platform/logging.js'
 import { createServiceMetrics, registerMetrics } from './platform/metrics.js'
 import { registerOpenApi } from './platform/openapi.js'
 import { PlatformLogController } from './platform/request-log.js'
@@ -40,7 +40,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
   const { env } = config
   const metrics = createServiceMetrics()
   const app = Fastify({
-    ...(given.loggerInstance !== undefined ? { loggerInstance: given.loggerInstance } : { logger: loggerOptions(env.LOG_LEVEL) }),
+    ...(given.loggerInstance !== undefined ? { loggerInstance: given.loggerInstance } : { logger: loggerOptions(env.LOG_LEVEL, prettyLogs(env.KALEYRA_EMULATOR)) }),
     logController: new PlatformLogController(),
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
