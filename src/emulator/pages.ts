@@ -13,7 +13,7 @@ function page (title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}dt{font-weight:bold}img{max-width:100%}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}h1{font-size:1.4rem;overflow-wrap:anywhere}dt{font-weight:bold}dd{margin:0 0 .4rem 1.5rem;overflow-wrap:anywhere}img{max-width:100%}</style>
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
