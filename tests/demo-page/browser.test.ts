@@ -65,3 +65,36 @@ t.test('a patient waits in the waiting room, then joins the call in an iframe at
   t.equal(patient.teleconsultationId, id)
   t.equal(patient.joins.length, 1, 'and lists it under the teleconsultation')
 })
+
+t.test('a waiting room the service refuses says why and stops asking', async t => {
+  const browser = await launchChromium(t)
+  const { app, services, emulator, config } = await setup(t, { env: { KALEYRA_EMULATOR: 'true' } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+  connectEmulator(emulator, services, url, config.env)
+  const created = await app.inject({
+    method: 'POST',
+    url: '/teleconsultation',
+    payload: {
+      participants: { number: 2, data: [{ userId: 'doctor-1', groups: ['doctor'], fullName: 'Dr. Joe Smith' }, { userId: 'patient-1', groups: ['patient'], fullName: 'Jane Doe' }] },
+      start_date: new Date().toISOString(),
+      duration_in_seconds: 1800
+    }
+  })
+  const { roomId } = created.json() as { roomId: string }
+
+  const page = await browser.newPage()
+  let polls = 0
+  page.on('request', request => { if (new URL(request.url()).pathname === `/teleconsultation/${roomId}`) polls++ })
+  // John Roe is a sample participant, but not one of this teleconsultation.
+  await page.goto(`${url}/demo/waiting-room.html?id=${roomId}&user=patient-2`)
+  await page.locator('#status.error').waitFor({ timeout: WAIT_MS })
+  t.equal(await page.textContent('#status'), '401: Unauthorized user. Not retrying.')
+  t.ok(await page.locator('#call').isHidden(), 'no call')
+  const seen = polls
+  // Long enough for two more polls, had it kept polling.
+  await page.waitForTimeout(5_000)
+  t.equal(polls, seen, 'no further polls')
+  t.equal(seen, 1)
+  t.same(emulator.joins(), [])
+})
