@@ -5,7 +5,7 @@ import { apiPrefix, authenticationMode, bodyLimit, trustProxy } from './config/e
 import { credentialsRoutes } from './credentials/routes.js'
 import { requestContext } from './identity/request-context.js'
 import { installErrorHandler, formatSchemaErrors } from './platform/error-handler.js'
-import { loggerOptions } from './platform/logging.js'
+import { loggerOptions, prettyLogs } from './platform/logging.js'
 import { createServiceMetrics, registerMetrics } from './platform/metrics.js'
 import { documentBearer, registerOpenApi } from './platform/openapi.js'
 import { recordingRoutes } from './recordings/routes.js'
@@ -42,7 +42,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
   const metrics = createServiceMetrics()
   const trustedProxies = trustProxy(env)
   const app = Fastify({
-    ...(given.loggerInstance !== undefined ? { loggerInstance: given.loggerInstance } : { logger: loggerOptions(env.LOG_LEVEL) }),
+    ...(given.loggerInstance !== undefined ? { loggerInstance: given.loggerInstance } : { logger: loggerOptions(env.LOG_LEVEL, prettyLogs(env.KALEYRA_EMULATOR)) }),
     logController: new PlatformLogController({ trustProxySet: env.TRUST_PROXY !== undefined }),
     requestIdHeader: 'x-request-id',
     bodyLimit: bodyLimit(env),
@@ -73,6 +73,8 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
   })
   app.addHook('onClose', services.close)
   await registerStatusRoutes(app, services.readiness)
+  // The demo's waiting room, never in production (not even loaded).
+  if (env.KALEYRA_EMULATOR) await app.register((await import('./demo-page/routes.js')).demoPageRoutes, { env })
 
   await app.register(async (api) => {
     // The routes that act for a caller (with a token verifier, only for a verified one).

@@ -53,6 +53,7 @@ async function main (): Promise<void> {
     const local = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1')
     // The emulator tells the service what Kaleyra would (rooms deleted, recordings ready).
     if (config.env.KALEYRA_WEBHOOKS) emulator.emulator.setWebhookUrl(`${local}${apiPrefix(config.env)}/webhooks/kaleyra`)
+    demo.connectEmulator(emulator.emulator, services, local, config.env)
     const emulatorUrl = config.env.KALEYRA_EMULATOR_PUBLIC_URL ?? emulator.env.BANDYER_BASE_URL ?? emulator.emulator.url
     process.stdout.write(demo.demoHelp(local, emulatorUrl, config.env) + '\n')
   }

@@ -1,16 +1,25 @@
 import { createServer } from 'node:net'
 import t from 'tap'
 import { listenHost, loadEnv } from '../src/config/env.js'
-import { demoHelp, startEmbeddedKaleyra } from '../src/demo.js'
+import { demoHelp, demoOrigins, startEmbeddedKaleyra } from '../src/demo.js'
 
-t.test('the demo help points the API examples at the prefixed routes, the documentation at the root', async t => {
+t.test('the demo help points the API examples at the prefixed routes, the documentation and the waiting room at the root', async t => {
   const plain = demoHelp('http://127.0.0.1:3000', 'http://127.0.0.1:4000', loadEnv({ KALEYRA_EMULATOR: 'true' }))
-  t.match(plain, 'curl -s -X POST http://127.0.0.1:3000/teleconsultation ')
+  t.match(plain, 'curl -sS --fail-with-body -X POST http://127.0.0.1:3000/teleconsultation ')
+  t.match(plain, 'Waiting room demo:  http://127.0.0.1:3000/demo/')
   const prefixed = demoHelp('http://127.0.0.1:3000', 'http://127.0.0.1:4000', loadEnv({ KALEYRA_EMULATOR: 'true', SERVICE_PREFIX: '/telecons-be/' }))
-  t.match(prefixed, 'curl -s -X POST http://127.0.0.1:3000/telecons-be/teleconsultation ')
-  t.match(prefixed, 'curl -s http://127.0.0.1:3000/telecons-be/teleconsultation/<roomId>')
+  t.match(prefixed, 'curl -sS --fail-with-body -X POST http://127.0.0.1:3000/telecons-be/teleconsultation ')
+  t.match(prefixed, 'curl -sS --fail-with-body http://127.0.0.1:3000/telecons-be/teleconsultation/$ID')
+  t.notMatch(prefixed, '<roomId>', 'nothing to replace by hand')
   t.match(prefixed, 'API documentation:  http://127.0.0.1:3000/documentation')
+  t.match(prefixed, 'Waiting room demo:  http://127.0.0.1:3000/demo/')
   t.match(prefixed, "-H 'miauserid: doctor-1'")
+})
+
+t.test('the call page may be framed by the demo as a browser reaches it', async t => {
+  t.same(demoOrigins('http://127.0.0.1:3000', loadEnv({ KALEYRA_EMULATOR: 'true' })), ['http://127.0.0.1:3000', 'http://localhost:3000'])
+  const docker = loadEnv({ KALEYRA_EMULATOR: 'true', HOST: '0.0.0.0', KALEYRA_EMULATOR_PUBLIC_URL: 'http://demo.example:4000' })
+  t.same(demoOrigins('http://127.0.0.1:3000', docker), ['http://127.0.0.1:3000', 'http://localhost:3000', 'http://demo.example:3000'])
 })
 
 /** A port nothing listens on right now (the system's choice, released at once). */

@@ -186,7 +186,8 @@ t.test('npm run demo serves the scripted scenario exactly as the contract says, 
     })
     demo.on('exit', code => reject(new Error(`demo exited (${String(code)}): ${output}`)))
   })
-  t.match(output, /curl -s -X POST .*\/teleconsultation/, 'the demo prints a request to copy')
+  t.match(output, /curl -sS --fail-with-body -X POST .*\/teleconsultation/, 'the demo prints a request to copy')
+  t.match(output, `Waiting room demo:  ${url}/demo/`, 'and where the waiting room is')
 
   const scenario = spawnSync(process.execPath, ['scripts/scenario.mjs', url], { cwd: root, encoding: 'utf8', timeout: WAIT_TIMEOUT_MS })
   t.equal(scenario.status, 0, scenario.stdout)

@@ -1,5 +1,7 @@
 // Test controls over HTTP (no apikey): inspect state, inject faults, change the settings, add
-// rooms, uploads and sessions, make recordings ready, move the clock, deactivate users, reset.
+// rooms, uploads and sessions, make recordings ready, move the clock, deactivate users, reset. A
+// room is named by its Kaleyra id or, in the demo (state.directory), by the id of the
+// teleconsultation using it.
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { faultRuleFromJson, type FaultList } from './faults.js'
 import { notFound, objectBody, validationError } from './http.js'
@@ -63,7 +65,22 @@ export function snapshot (state: EmulatorState): Record<string, unknown> {
     users: [...state.users.values()].map(u => ({ userId: u.userId, role: u.role, ...(u.active ? {} : { active: false }) })),
     rooms: state.liveRooms().map(publicRoom),
     uploads,
-    sessions: [...state.sessions.values()].map(sessionState)
+    sessions: [...state.sessions.values()].map(sessionState),
+    joins: state.joins.map(j => ({ ...j }))
+  }
+}
+
+/** One room with what happened in it: its uploads, sessions and joins. */
+export async function roomSnapshot (state: EmulatorState, roomId: string): Promise<Record<string, unknown>> {
+  const room = state.rooms.get(roomId)
+  if (room === undefined) throw new Error(`unknown room ${roomId}`)
+  return {
+    ...publicRoom(room),
+    deleted: room.deleted,
+    teleconsultationId: await state.teleconsultationOf(roomId),
+    uploads: state.uploadsOf(roomId).length,
+    sessions: [...state.sessions.values()].filter(s => s.roomId === roomId).map(sessionState),
+    joins: state.joins.filter(j => j.roomId === roomId).map(j => ({ ...j }))
   }
 }
 
@@ -85,12 +102,15 @@ function asValidation<T> (fn: () => T): T {
 }
 
 export function registerControlRoutes (app: FastifyInstance, state: EmulatorState, faults: FaultList, reset: () => void): void {
-  const roomOf = (roomId: string): string => {
-    if (!state.rooms.has(roomId)) throw notFound(`room ${roomId} not found`)
+  const roomOf = async (id: string): Promise<string> => {
+    const roomId = await state.resolveRoomId(id)
+    if (roomId === undefined) throw notFound(state.directory === null ? `room ${id} not found` : `no room ${id}, nor a teleconsultation with a room`)
     return roomId
   }
 
   app.get('/_emulator/state', async () => snapshot(state))
+
+  app.get<{ Params: { roomId: string } }>('/_emulator/rooms/:roomId', async (request) => await roomSnapshot(state, await roomOf(request.params.roomId)))
 
   app.post('/_emulator/faults', async (request, reply: FastifyReply) => {
     faults.add(asValidation(() => faultRuleFromJson(request.body)))
@@ -130,7 +150,7 @@ export function registerControlRoutes (app: FastifyInstance, state: EmulatorStat
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 10_000) {
       throw validationError('body.count must be an integer between 1 and 10000')
     }
-    const keys = state.addUploads(roomOf(request.params.roomId), count)
+    const keys = state.addUploads(await roomOf(request.params.roomId), count)
     reply.code(201)
     return { keys }
   })
@@ -139,7 +159,7 @@ export function registerControlRoutes (app: FastifyInstance, state: EmulatorStat
     const body = objectBody(request.body ?? {}, ['transcription', 'transcriptionBytes', 'ended'])
     if (body.transcriptionBytes !== undefined && typeof body.transcriptionBytes !== 'number') throw validationError('body.transcriptionBytes must be a number')
     if (body.ended !== undefined && typeof body.ended !== 'boolean') throw validationError('body.ended must be a boolean')
-    const roomId = roomOf(request.params.roomId)
+    const roomId = await roomOf(request.params.roomId)
     const sessionId = asValidation(() => addSessionTo(state, roomId, {
       transcription: body.transcription,
       transcriptionBytes: body.transcriptionBytes as number | undefined,

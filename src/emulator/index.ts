@@ -9,10 +9,10 @@ import { startFileOrigin } from './files.js'
 import { Lifecycle } from './pipeline.js'
 import { checkSettings, type EmulatorSettings } from './settings.js'
 import { WebhookSender, type WebhookDelivery } from './webhooks.js'
-import { EmulatorState, publicRoom, type EmulatedRoom, type FileRequestEntry, type RequestLogEntry } from './state.js'
+import { EmulatorState, publicRoom, type EmulatedRoom, type FileRequestEntry, type JoinRecord, type RequestLogEntry, type TeleconsultationDirectory } from './state.js'
 
 export type { FaultRule, FaultKind, FaultPhase } from './faults.js'
-export type { EmulatedRoom, EmulatedParticipant, FileRequestEntry, RequestLogEntry } from './state.js'
+export type { EmulatedRoom, EmulatedParticipant, FileRequestEntry, JoinRecord, RequestLogEntry, TeleconsultationDirectory } from './state.js'
 export type { EmulatorSettings } from './settings.js'
 export type { WebhookDelivery } from './webhooks.js'
 
@@ -81,7 +81,13 @@ export interface KaleyraEmulator {
   setRecordingReady: (sessionId: string) => void
   /** Moves the emulator's clock forward by `ms` (recording links expire on it); reset() puts it back. */
   advanceClock: (ms: number) => void
-  /** Forgets everything but the api key and the start settings, and clears the faults. */
+  /** Call pages opened (participants joining), first first. */
+  joins: () => JoinRecord[]
+  /** Lets controls and pages name rooms by teleconsultation id (the demo lends its store); null: Kaleyra ids only. */
+  useTeleconsultations: (directory: TeleconsultationDirectory | null) => void
+  /** Origins that may embed the call page in a frame (default none: `frame-ancestors 'none'`). */
+  allowFraming: (origins: string[]) => void
+  /** Forgets everything but the api key, the start settings, the directory and the framing origins, and clears the faults. */
   reset: () => void
 }
 
@@ -146,6 +152,14 @@ export async function startKaleyraEmulator (opts: EmulatorOptions): Promise<Kale
     },
     setRecordingReady: sessionId => setRecordingReadyOf(state, sessionId),
     advanceClock: ms => { advanceClockOf(state, ms) },
+    joins: () => state.joins.map(j => ({ ...j })),
+    useTeleconsultations: directory => { state.directory = directory },
+    allowFraming: origins => {
+      for (const origin of origins) {
+        if (!/^https?:\/\/[^\s/;,]+$/.test(origin)) throw new TypeError(`not an origin: ${origin}`)
+      }
+      state.frameAncestors = [...origins]
+    },
     reset
   }
 }

@@ -13,7 +13,7 @@ function page (title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}dt{font-weight:bold}img{max-width:100%}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}h1{font-size:1.4rem;overflow-wrap:anywhere}dt{font-weight:bold}dd{margin:0 0 .4rem 1.5rem;overflow-wrap:anywhere}img{max-width:100%}</style>
 </head>
 <body>
 <h1>${escapeHtml(title)}</h1>
@@ -23,13 +23,24 @@ ${body}
 `
 }
 
+/** Framing: refused unless the demo allowed its origin (its waiting room embeds the call page). */
+function frameHeaders (reply: FastifyReply, allowed: string[]): void {
+  if (allowed.length === 0) {
+    reply.header('content-security-policy', "frame-ancestors 'none'").header('x-frame-options', 'DENY')
+  } else {
+    reply.header('content-security-policy', `frame-ancestors ${allowed.join(' ')}`)
+  }
+}
+
 function html (reply: FastifyReply, status: number, content: string): string {
   reply.code(status).type('text/html; charset=utf-8')
   return content
 }
 
 export function registerPages (app: FastifyInstance, state: EmulatorState): void {
+  // Opening the page is what joining the call is here: it is recorded (state.joins).
   app.get<{ Params: { token: string } }>('/join/:token', async (request, reply) => {
+    frameHeaders(reply, state.frameAncestors)
     const target = state.links.get(request.params.token)
     const room = target === undefined ? undefined : state.liveRoom(target.roomId)
     if (target === undefined || room === undefined) {
@@ -37,10 +48,15 @@ export function registerPages (app: FastifyInstance, state: EmulatorState): void
     }
     const query = queryOf(request.url)
     const participant = room.participants.find(p => p.userId === target.userId)
+    const teleconsultationId = await state.teleconsultationOf(room.roomId)
+    state.noteJoin({ roomId: room.roomId, userId: target.userId, teleconsultationId, at: new Date().toISOString() })
     const tools = Object.entries(participant?.tools ?? {}).filter(([, on]) => on).map(([name]) => name)
+    const role = state.users.get(target.userId)?.role ?? 'unknown'
     const rows: Array<[string, string]> = [
+      ...(teleconsultationId !== null ? [['Teleconsultation', teleconsultationId] as [string, string]] : []),
       ['Room', room.roomId],
       ['User', target.userId],
+      ['Role', role],
       ['Admin', participant?.isAdmin === true ? 'yes' : 'no'],
       ['Tools', tools.length > 0 ? tools.join(', ') : 'none'],
       ['Recording', room.recording]

@@ -66,6 +66,23 @@ const MAX_USER_AGENTS = 100
 
 export interface JoinTarget { roomId: string, userId: string }
 
+/** A participant opening their link (the call page); teleconsultationId when the directory knows it. */
+export interface JoinRecord { roomId: string, userId: string, teleconsultationId: string | null, at: string }
+
+/**
+ * Where the service's teleconsultations are. Kaleyra (and so the emulator) only knows room ids;
+ * the demo, which runs the emulator in the service's process, lends it this lookup so that the
+ * controls and pages speak in teleconsultation ids too.
+ */
+export interface TeleconsultationDirectory {
+  /** The current Kaleyra room of a teleconsultation; null when it has none or is unknown. */
+  roomOf: (teleconsultationId: string) => Promise<string | null>
+  /** The teleconsultation whose current room this is; null when none. */
+  teleconsultationOf: (roomId: string) => Promise<string | null>
+}
+
+const MAX_JOINS = 10_000
+
 export function randomHex (bytes: number): string {
   return randomBytes(bytes).toString('hex')
 }
@@ -107,6 +124,12 @@ export class EmulatorState {
   fileRequests: FileRequestEntry[] = []
   /** Webhooks sent when rooms are deleted and recordings or transcriptions become ready. */
   webhooks = new WebhookSender('')
+  /** Call pages opened, first first (the most recent MAX_JOINS). */
+  joins: JoinRecord[] = []
+  /** Set by the demo; null: ids are Kaleyra room ids only. Kept by reset(). */
+  directory: TeleconsultationDirectory | null = null
+  /** Origins allowed to embed the call page in a frame (the demo's waiting room); none by default. Kept by reset(). */
+  frameAncestors: string[] = []
 
   reset (): void {
     this.webhooks.reset()
@@ -122,6 +145,7 @@ export class EmulatorState {
     this.fileLinks.clear()
     this.clockOffsetMs = 0
     this.fileRequests = []
+    this.joins = []
     this.settings = { ...this.startSettings }
   }
 
@@ -189,6 +213,27 @@ export class EmulatorState {
   logRequest (entry: RequestLogEntry): void {
     this.requestLog.push(entry)
     if (this.requestLog.length > MAX_LOGGED_REQUESTS * 1.1) this.requestLog.splice(0, this.requestLog.length - MAX_LOGGED_REQUESTS)
+  }
+
+  noteJoin (join: JoinRecord): void {
+    this.joins.push(join)
+    if (this.joins.length > MAX_JOINS) this.joins.shift()
+  }
+
+  /** A Kaleyra room id, or (with a directory) a teleconsultation id, to the Kaleyra room id; undefined when neither. */
+  async resolveRoomId (id: string): Promise<string | undefined> {
+    if (this.rooms.has(id)) return id
+    const roomId = await this.directory?.roomOf(id) ?? null
+    return roomId !== null && this.rooms.has(roomId) ? roomId : undefined
+  }
+
+  /** The teleconsultation using a room, when the directory knows it (a failing lookup is not the page's problem). */
+  async teleconsultationOf (roomId: string): Promise<string | null> {
+    try {
+      return await this.directory?.teleconsultationOf(roomId) ?? null
+    } catch {
+      return null
+    }
   }
 
   liveRoom (roomId: string): RoomRecord | undefined {

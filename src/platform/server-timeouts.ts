@@ -45,8 +45,13 @@ export function installServerTimeouts (app: FastifyInstance, opts: ServerTimeout
       }
     }, opts.requestTimeoutMs)
     timer.unref()
-    raw.once('end', () => clearTimeout(timer))
-    raw.socket.once('close', () => clearTimeout(timer))
+    // Also off the socket: a keep-alive connection serves many requests.
+    const stop = (): void => {
+      clearTimeout(timer)
+      raw.socket.off('close', stop)
+    }
+    raw.once('end', stop)
+    raw.socket.once('close', stop)
   })
   app.addHook('onResponse', async (request) => {
     if (current.get(request.raw.socket) === request.raw) current.delete(request.raw.socket)

@@ -137,6 +137,7 @@ t.test('the image, rebuilt without Docker: production install, compiled output, 
   const buildEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'NODE_OPTIONS'))
   for (const step of buildSteps) await promisify(execFile)('sh', ['-c', step.args], { cwd: build, env: buildEnv })
   t.ok(existsSync(join(build, 'dist', 'server.js')), 'the build stage compiles the service')
+  t.ok(existsSync(join(build, 'dist', 'demo-page', 'public', 'waiting-room.js')), 'and copies the demo\'s waiting room (the demo runs from the image too)')
   const app = join(tree, 'home', 'node', 'app')
   mkdirSync(app, { recursive: true })
   for (const dir of [tree, join(tree, 'home'), join(tree, 'home', 'node'), app]) chmodSync(dir, 0o755)

@@ -85,9 +85,43 @@ t.test('POST /_emulator/reset forgets everything but the api key', async t => {
   const res = await h.obj('POST', '/_emulator/reset')
   t.equal(res.status, 200)
   const state = await h.obj('GET', '/_emulator/state')
-  t.same(state.body, { users: [], rooms: [], uploads: {}, sessions: [] })
+  t.same(state.body, { users: [], rooms: [], uploads: {}, sessions: [], joins: [] })
   t.same(h.emu.requests(), [], 'the request log is empty')
   t.equal((await h.call('GET', '/v2/users')).status, 200, 'faults are cleared and the same key still works')
   t.equal((await h.call('GET', `/v2/rooms/${room.room_id}`)).status, 404)
   t.equal((await h.call('GET', room.participants[0].link)).status, 404, 'old links are dead')
+})
+
+t.test('with a teleconsultation directory, the room controls take a teleconsultation id too', async t => {
+  const h = await startHarness()
+  t.teardown(() => h.close())
+  const room = await createRoom(h)
+  const other = await createRoom(h)
+  const tcs = new Map([['tc-1', room.room_id as string], ['tc-empty', 'room_deleted_long_ago']])
+
+  t.equal((await h.obj('POST', '/_emulator/rooms/tc-1/uploads', { body: { count: 1 } })).status, 404, 'without a directory: Kaleyra ids only')
+  const withoutDirectory = await h.obj('GET', `/_emulator/rooms/${room.room_id}`)
+  t.equal(withoutDirectory.body.teleconsultationId, null)
+
+  h.emu.useTeleconsultations({
+    roomOf: async id => tcs.get(id) ?? null,
+    teleconsultationOf: async roomId => [...tcs].find(([, r]) => r === roomId)?.[0] ?? null
+  })
+  const uploads = await h.obj('POST', '/_emulator/rooms/tc-1/uploads', { body: { count: 2 } })
+  t.equal(uploads.status, 201)
+  t.same(h.emu.uploadsOf(room.room_id), uploads.body.keys, 'added to the teleconsultation\'s room')
+  t.same(h.emu.uploadsOf(other.room_id), [])
+  const session = await h.obj('POST', '/_emulator/rooms/tc-1/sessions')
+  t.equal(session.status, 201)
+
+  const byTeleconsultation = await h.obj('GET', '/_emulator/rooms/tc-1')
+  t.equal(byTeleconsultation.status, 200)
+  t.match(byTeleconsultation.body, { roomId: room.room_id, teleconsultationId: 'tc-1', uploads: 2, sessions: [{ sessionId: session.body.session_id }], joins: [] })
+  t.match((await h.obj('GET', `/_emulator/rooms/${room.room_id}`)).body, { roomId: room.room_id, teleconsultationId: 'tc-1' }, 'and by Kaleyra id')
+  t.match((await h.obj('GET', `/_emulator/rooms/${other.room_id}`)).body, { roomId: other.room_id, teleconsultationId: null })
+
+  const unknown = await h.obj('GET', '/_emulator/rooms/tc-unknown')
+  t.equal(unknown.status, 404)
+  t.equal(unknown.body.message, 'no room tc-unknown, nor a teleconsultation with a room')
+  t.equal((await h.obj('POST', '/_emulator/rooms/tc-empty/uploads', { body: { count: 1 } })).status, 404, 'a room the emulator does not have')
 })

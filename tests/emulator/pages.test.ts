@@ -51,3 +51,46 @@ t.test('the join page shows the default background when asked for one', async t 
   const page = await (await request(decorateLink(room.participants[0].link, { virtualBackground: true }), { dispatcher: h.dispatcher })).body.text()
   t.match(page, `<img alt="virtual background" src="/backgrounds/${alias}.jpg">`)
 })
+
+t.test('the join page records the join and shows the role, room and teleconsultation', async t => {
+  const h = await startHarness()
+  t.teardown(() => h.close())
+  const room = await createRoom(h)
+  const link = room.participants[1].link as string
+
+  const first = await request(link, { dispatcher: h.dispatcher })
+  const plain = await first.body.text()
+  t.match(plain, /<dt>Role<\/dt><dd>basic<\/dd>/)
+  t.notMatch(plain, 'Teleconsultation', 'no teleconsultation without a directory')
+  t.match(h.emu.joins(), [{ roomId: room.room_id, userId: 'pat', teleconsultationId: null }])
+
+  h.emu.useTeleconsultations({ roomOf: async () => room.room_id, teleconsultationOf: async () => 'tc-42' })
+  const page = await (await request(room.participants[0].link, { dispatcher: h.dispatcher })).body.text()
+  t.match(page, /<dt>Teleconsultation<\/dt><dd>tc-42<\/dd>/)
+  t.match(page, /<dt>Role<\/dt><dd>plus<\/dd>/)
+  const state = await h.obj('GET', '/_emulator/state')
+  t.match(state.body.joins, [{ userId: 'pat', teleconsultationId: null }, { userId: 'doc', roomId: room.room_id, teleconsultationId: 'tc-42' }])
+
+  await h.call('DELETE', `/v2/rooms/${room.room_id}`)
+  t.equal((await request(link, { dispatcher: h.dispatcher })).statusCode, 404)
+  t.equal(h.emu.joins().length, 2, 'a link to a deleted room joins nothing')
+})
+
+t.test('the call page can be framed only by the origins the demo allows', async t => {
+  const h = await startHarness()
+  t.teardown(() => h.close())
+  const room = await createRoom(h)
+  const link = room.participants[0].link as string
+
+  const closed = await request(link, { dispatcher: h.dispatcher })
+  await closed.body.dump()
+  t.equal(closed.headers['content-security-policy'], "frame-ancestors 'none'")
+  t.equal(closed.headers['x-frame-options'], 'DENY')
+
+  h.emu.allowFraming(['http://127.0.0.1:3000', 'http://localhost:3000'])
+  const open = await request(link, { dispatcher: h.dispatcher })
+  await open.body.dump()
+  t.equal(open.headers['content-security-policy'], 'frame-ancestors http://127.0.0.1:3000 http://localhost:3000')
+  t.equal(open.headers['x-frame-options'], undefined)
+  t.throws(() => h.emu.allowFraming(["'self'; script-src *"]), /not an origin/)
+})
