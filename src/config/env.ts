@@ -35,6 +35,8 @@ export const EnvSchema = Type.Object({
   LIVE_TELECONSULTATION: bool(true, 'Kaleyra live flag of the rooms.'),
   IMMUTABLE_PERIOD_MS: Type.Integer({ default: 0, minimum: 0 }),
   TELECONSULTATION_DELETE_UPLOADS: bool(false, 'Enable DELETE /teleconsultation/:id/uploads.'),
+  UPLOADS_PER_CALLER: Type.Integer({ default: 4, minimum: 1, description: 'Background uploads one caller may have in progress at once on a replica; one more is refused with 429 and Retry-After.' }),
+  UPLOAD_IDLE_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1, description: 'A background upload is abandoned (408, and the upload to Kaleyra aborted) when its client sends nothing for this long.' }),
   UPLOADS_CLEANUP_DEADLINE_MS: Type.Integer({ default: 60_000, minimum: 1, description: 'Overall deadline of DELETE /teleconsultation/:id/uploads: then it answers 200 with the files deleted so far (deleted < total).' }),
   DEFAULT_RECORDING_TYPE: Type.Union(RECORDING_TYPES.map(r => Type.Literal(r)), { default: 'none' }),
   OFFLINE_TRANSCRIPTION: bool(true, 'Recorded rooms also ask Kaleyra for an offline transcription (a per-company Kaleyra feature).'),
