@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Dispatcher } from 'undici'
 import type { AppConfig } from './config/index.js'
@@ -22,6 +23,9 @@ import { createTranscriptionService, type TranscriptionService } from './transcr
 import type { UpstreamObserver } from './upstream/http.js'
 import { NO_EVENTS, type EventPublisher, type IntegrationObserver } from './events/types.js'
 import { createKaleyraWebhookService, type KaleyraWebhookService } from './webhooks/service.js'
+
+/** How long closing lets the background work (reaper, closer, webhooks) end its current step. */
+const BACKGROUND_CLOSE_GRACE_MS = 250
 
 /** Replaceable parts of the services, for tests and for the demo. */
 export interface ServiceOverrides {
@@ -69,7 +73,7 @@ export interface Services {
   webhooks?: KaleyraWebhookService
   /** Where the domain hands its events (a no-op: outgoing events are not delivered yet). */
   publisher: EventPublisher
-  /** Stops the reaper, then closes the upstream pools. */
+  /** Stops the background work, then closes the upstream pools; bounded (about a second). */
   close: () => Promise<void>
 }
 
@@ -130,9 +134,13 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     transcriptions: createTranscriptionService({ config, kaleyra, store: stores.teleconsultations }),
     readiness,
     async close () {
-      await Promise.all([webhooks?.close(), closer?.close()])
-      await reaper.close()
+      // Bounded: background work gets BACKGROUND_CLOSE_GRACE_MS to end its current step, then the
+      // pools close (cutting what is still in flight after their own grace): what is left undone
+      // is recorded and swept by a replica.
+      const background = Promise.all([webhooks?.close(), closer?.close(), reaper.close()])
+      await Promise.race([background, sleep(BACKGROUND_CLOSE_GRACE_MS, undefined, { ref: false })])
       await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), identity.close()])
+      await Promise.race([background, sleep(BACKGROUND_CLOSE_GRACE_MS, undefined, { ref: false })])
     }
   }
 }
