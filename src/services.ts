@@ -43,6 +43,8 @@ export interface ServiceOverrides {
   closer?: RoomCloserOptions
   /** Delays between attempts to apply a Kaleyra webhook the store could not take. */
   webhookRetryDelaysMs?: number[]
+  /** Where transcriptions beyond TRANSCRIPTION_MEMORY_BUDGET are written (default: the system's temporary directory). */
+  transcriptionSpoolDirectory?: string
   /** The clock of the service: immutability windows and how long cached answers are reused (tests fix it). */
   now?: () => number
 }
@@ -131,7 +133,7 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     }),
     credentials: createCredentialsService({ config, kaleyra, users, userMap: stores.userMap, identity }),
     settings: createSettingsService({ config, kaleyra, identity }),
-    transcriptions: createTranscriptionService({ config, kaleyra, store: stores.teleconsultations }),
+    transcriptions: createTranscriptionService({ config, kaleyra, store: stores.teleconsultations, log: host.log, spoolDirectory: overrides.transcriptionSpoolDirectory }),
     readiness,
     async close () {
       // Bounded: background work gets BACKGROUND_CLOSE_GRACE_MS to end its current step, then the

@@ -41,6 +41,7 @@ export const EnvSchema = Type.Object({
   DEFAULT_RECORDING_TYPE: Type.Union(RECORDING_TYPES.map(r => Type.Literal(r)), { default: 'none' }),
   OFFLINE_TRANSCRIPTION: bool(true, 'Recorded rooms also ask Kaleyra for an offline transcription (a per-company Kaleyra feature).'),
   TRANSCRIPTION_MAX_FILE_SIZE: Type.String({ default: '50MB', pattern: '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgG]?[bB])?\\s*$' }),
+  TRANSCRIPTION_MEMORY_BUDGET: Type.String({ default: '8MB', pattern: '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgG]?[bB])?\\s*$', description: 'Memory shared by all transcriptions Kaleyra sends without content-length while they are read; beyond it they go to a temporary file (TMPDIR).' }),
   USERID_HEADER_KEY: Type.String({ default: 'miauserid', minLength: 1 }),
   GROUPS_HEADER_KEY: Type.String({ default: 'miausergroups', minLength: 1 }),
   USER_PROPERTIES_HEADER_KEY: Type.String({ default: 'miauserproperties', minLength: 1 }),
@@ -73,7 +74,7 @@ function allowedValues (name: string): string[] | undefined {
   return values?.every(v => typeof v === 'string') === true ? values as string[] : undefined
 }
 
-const SIZE_VARIABLES = new Set(['TRANSCRIPTION_MAX_FILE_SIZE'])
+const SIZE_VARIABLES = new Set(['TRANSCRIPTION_MAX_FILE_SIZE', 'TRANSCRIPTION_MEMORY_BUDGET'])
 
 /** One message per variable: enumerations list their values once, sizes show examples, not a regex. */
 function describe (errors: AjvLikeError[]): string {
@@ -121,6 +122,7 @@ export function loadEnv (source?: Record<string, string | undefined>): Env {
     throw new ConfigError('CUSTOM_ID_USERS_API_ENDPOINT requires AUTH_SERVICE')
   }
   parseByteSize(env.TRANSCRIPTION_MAX_FILE_SIZE)
+  parseByteSize(env.TRANSCRIPTION_MEMORY_BUDGET)
   return env
 }
 

@@ -7,6 +7,8 @@ export const ForbiddenError = createError('TCS_FORBIDDEN', 'Forbidden', 403)
 export const NotFoundError = createError<[string]>('TCS_NOT_FOUND', '%s', 404)
 export const ConflictError = createError<[string]>('TCS_CONFLICT', '%s', 409)
 export const PayloadTooLargeError = createError<[string]>('TCS_PAYLOAD_TOO_LARGE', '%s', 413)
+/** The service cannot take the request for now (a resource of its own is exhausted); the route says when to retry. */
+export const TemporarilyUnavailableError = createError<[string]>('TCS_TEMPORARILY_UNAVAILABLE', '%s', 503)
 
 export const SERVICE_ERROR_PREFIX = 'TCS_'
 
