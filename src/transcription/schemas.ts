@@ -23,7 +23,7 @@ export const errors = {
   tooLarge: errorResponse('The transcription is larger than TRANSCRIPTION_MAX_FILE_SIZE', 'Transcription too large: more than TRANSCRIPTION_MAX_FILE_SIZE (50MB)'),
   ...upstreamErrors,
   503: errorResponse(
-    'Kaleyra refused the call for now (429), or a transcription sent without content-length finds no room in memory nor in the temporary directory; the Retry-After header says when to try again',
-    'Kaleyra service unavailable', 'Transcription temporarily unavailable, retry later'
+    'Kaleyra refused the call for now (429), or a transcription sent without content-length finds no room in memory nor in the temporary directory (`Transcription temporarily unavailable, retry later`); the Retry-After header says when to try again',
+    'Kaleyra service unavailable'
   )
 }
