@@ -31,9 +31,10 @@ async function main (): Promise<void> {
   if (tracingShutdown !== undefined) app.addHook('onClose', async () => { await tracingShutdown(app.log) })
 
   const waitMs = config.env.WAIT_BEFORE_SERVER_CLOSE_SEC * 1000
-  // The whole shutdown (wait + close) must end before close-with-grace forces the exit (code 1).
+  // The whole shutdown (wait + close) must end before close-with-grace forces the exit (code 1):
+  // the close is bounded (docs/operations.md, "Shutdown") to end well within these 5 s.
   const graceLogger = { error: (problem: unknown) => problem instanceof Error ? app.log.error({ err: problem }, 'shutdown failed') : app.log.error(String(problem)) }
-  closeWithGrace({ delay: waitMs + 20_000, logger: graceLogger }, async ({ signal, err }) => {
+  closeWithGrace({ delay: waitMs + 5_000, logger: graceLogger }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an unexpected error')
     else app.log.info({ signal, waitMs }, 'shutting down: reporting not ready')
     // At a terminal, say once how not to wait (close-with-grace exits at once on a second signal).

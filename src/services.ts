@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Dispatcher } from 'undici'
 import type { AppConfig } from './config/index.js'
@@ -28,6 +29,9 @@ import { NO_EVENTS, type EventPublisher, type IntegrationObserver } from './even
 import { createMemoryOutboxStore } from './store/outbox.js'
 import { createKaleyraWebhookService, type KaleyraWebhookService } from './webhooks/service.js'
 
+/** How long closing lets the background work (reaper, closer, webhooks) end its current step. */
+const BACKGROUND_CLOSE_GRACE_MS = 250
+
 /** Replaceable parts of the services, for tests and for the demo. */
 export interface ServiceOverrides {
   /** undici dispatcher for Kaleyra calls (e.g. a MockAgent). */
@@ -46,6 +50,8 @@ export interface ServiceOverrides {
   events?: EventDeliveryOptions
   /** Delays between attempts to apply a Kaleyra webhook the store could not take. */
   webhookRetryDelaysMs?: number[]
+  /** Where transcriptions beyond TRANSCRIPTION_MEMORY_BUDGET are written (default: the system's temporary directory). */
+  transcriptionSpoolDirectory?: string
   /** The clock of the service: immutability windows and how long cached answers are reused (tests fix it). */
   now?: () => number
 }
@@ -82,7 +88,7 @@ export interface Services {
   publisher: EventPublisher
   /** EVENTS_WEBHOOK_URL set only: the outbox's delivery worker. */
   eventDelivery?: EventDelivery
-  /** Stops the reaper, then closes the upstream pools. */
+  /** Stops the background work, then closes the upstream pools; bounded (about a second). */
   close: () => Promise<void>
 }
 
@@ -158,15 +164,20 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     }),
     credentials: createCredentialsService({ config, kaleyra, users, userMap: stores.userMap, identity }),
     settings: createSettingsService({ config, kaleyra, identity }),
-    transcriptions: createTranscriptionService({ config, kaleyra, store: stores.teleconsultations }),
+    transcriptions: createTranscriptionService({ config, kaleyra, store: stores.teleconsultations, log: host.log, spoolDirectory: overrides.transcriptionSpoolDirectory }),
     recordings: createRecordingService({ config, kaleyra, store: stores.teleconsultations }),
     readiness,
     async close () {
-      await Promise.all([webhooks?.close(), closer?.close()])
-      await reaper.close()
-      // After everything that publishes: the last events are in the outbox before it closes.
-      await eventDelivery?.close()
+      // Bounded: background work gets BACKGROUND_CLOSE_GRACE_MS to end its current step (the event
+      // delivery last, after everything that publishes), then the pools close (cutting what is
+      // still in flight after their own grace): what is left undone is recorded and swept by a replica.
+      const background = (async () => {
+        await Promise.all([webhooks?.close(), closer?.close(), reaper.close()])
+        await eventDelivery?.close()
+      })()
+      await Promise.race([background, sleep(BACKGROUND_CLOSE_GRACE_MS, undefined, { ref: false })])
       await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), stores.outbox?.close(), identity.close(), tokens?.close()])
+      await Promise.race([background, sleep(BACKGROUND_CLOSE_GRACE_MS, undefined, { ref: false })])
     }
   }
 }

@@ -39,11 +39,14 @@ export const EnvSchema = Type.Object({
   LIVE_TELECONSULTATION: bool(true, 'Kaleyra live flag of the rooms.'),
   IMMUTABLE_PERIOD_MS: Type.Integer({ default: 0, minimum: 0 }),
   TELECONSULTATION_DELETE_UPLOADS: bool(false, 'Enable DELETE /teleconsultation/:id/uploads.'),
+  UPLOADS_PER_CALLER: Type.Integer({ default: 4, minimum: 1, description: 'Background uploads one caller may have in progress at once on a replica; one more is refused with 429 and Retry-After.' }),
+  UPLOAD_IDLE_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1, description: 'A background upload is abandoned (408, and the upload to Kaleyra aborted) when its client sends nothing for this long.' }),
   UPLOADS_CLEANUP_DEADLINE_MS: Type.Integer({ default: 60_000, minimum: 1, description: 'Overall deadline of DELETE /teleconsultation/:id/uploads: then it answers 200 with the files deleted so far (deleted < total).' }),
   DEFAULT_RECORDING_TYPE: Type.Union(RECORDING_TYPES.map(r => Type.Literal(r)), { default: 'none' }),
   OFFLINE_TRANSCRIPTION: bool(true, 'Recorded rooms also ask Kaleyra for an offline transcription (a per-company Kaleyra feature).'),
   TRANSCRIPTION_MAX_FILE_SIZE: Type.String({ default: '50MB', pattern: SIZE_PATTERN }),
   BODY_LIMIT_BYTES: Type.String({ default: '1048576', pattern: SIZE_PATTERN, description: 'Largest request body (JSON or form) accepted, in bytes or as 1MB, 512KB...; larger: 413. Multipart uploads and Kaleyra webhooks keep their own limits.' }),
+  TRANSCRIPTION_MEMORY_BUDGET: Type.String({ default: '8MB', pattern: SIZE_PATTERN, description: 'Memory shared by all transcriptions Kaleyra sends without content-length while they are read; beyond it they go to a temporary file (TMPDIR).' }),
   USERID_HEADER_KEY: Type.String({ default: 'miauserid', minLength: 1 }),
   GROUPS_HEADER_KEY: Type.String({ default: 'miausergroups', minLength: 1 }),
   USER_PROPERTIES_HEADER_KEY: Type.String({ default: 'miauserproperties', minLength: 1 }),
@@ -93,7 +96,7 @@ function allowedValues (name: string): string[] | undefined {
   return values?.every(v => typeof v === 'string') === true ? values as string[] : undefined
 }
 
-const SIZE_VARIABLES = new Set(['TRANSCRIPTION_MAX_FILE_SIZE', 'BODY_LIMIT_BYTES'])
+const SIZE_VARIABLES = new Set(['TRANSCRIPTION_MAX_FILE_SIZE', 'BODY_LIMIT_BYTES', 'TRANSCRIPTION_MEMORY_BUDGET'])
 
 /** One message per variable: enumerations list their values once, sizes show examples, not a regex. */
 function describe (errors: AjvLikeError[]): string {
@@ -147,6 +150,7 @@ export function loadEnv (source?: Record<string, string | undefined>): Env {
   }
   parseByteSize(env.TRANSCRIPTION_MAX_FILE_SIZE)
   bodyLimit(env)
+  parseByteSize(env.TRANSCRIPTION_MEMORY_BUDGET)
   return env
 }
 

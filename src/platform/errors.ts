@@ -9,12 +9,14 @@ export const ForbiddenError = createError('TCS_FORBIDDEN', 'Forbidden', 403)
 export const NotFoundError = createError<[string]>('TCS_NOT_FOUND', '%s', 404)
 export const ConflictError = createError<[string]>('TCS_CONFLICT', '%s', 409)
 export const PayloadTooLargeError = createError<[string]>('TCS_PAYLOAD_TOO_LARGE', '%s', 413)
+/** The service cannot take the request for now (a resource of its own is exhausted); the route says when to retry. */
+export const TemporarilyUnavailableError = createError<[string]>('TCS_TEMPORARILY_UNAVAILABLE', '%s', 503)
 
 export const SERVICE_ERROR_PREFIX = 'TCS_'
 
 export type RefusalKind =
   | 'BadSchedule' | 'BadParticipants' | 'TooManyParticipants' | 'NoPlusUser' | 'Frozen' | 'ConcurrentUpdate'
-  | 'NoRole' | 'BadUpload' | 'UnsupportedUpload' | 'UploadTooLarge' | 'UnknownBackground'
+  | 'NoRole' | 'BadUpload' | 'UnsupportedUpload' | 'UploadTooLarge' | 'UnknownBackground' | 'UploadIdle' | 'TooManyUploads'
 
 /**
  * Why the service refuses a request, in the domain's words only. The route that received it
@@ -23,8 +25,8 @@ export type RefusalKind =
  */
 export abstract class Refusal extends Error {
   abstract readonly kind: RefusalKind
-  /** The status of the answer: the caller's mistake (400), the state of the record (409), the upload (413, 415). */
-  abstract readonly statusCode: 400 | 409 | 413 | 415
+  /** The status of the answer: the caller's mistake (400), the state of the record (409), the upload (408, 413, 415, 429). */
+  abstract readonly statusCode: 400 | 408 | 409 | 413 | 415 | 429
   readonly reason: string
 
   constructor (reason: string) {
@@ -119,5 +121,27 @@ export class UnknownBackground extends Refusal {
 
   constructor (alias: string) {
     super(`${alias} is not a virtual background of the company`)
+  }
+}
+
+/** The client sent nothing of its upload for UPLOAD_IDLE_TIMEOUT_MS: the upload is abandoned. */
+export class UploadIdle extends Refusal {
+  readonly kind = 'UploadIdle'
+  readonly statusCode = 408
+
+  constructor (timeoutMs: number) {
+    super(`nothing of the upload arrived for ${timeoutMs} ms`)
+  }
+}
+
+/** The caller already has UPLOADS_PER_CALLER uploads in progress on this replica. */
+export class TooManyUploads extends Refusal {
+  readonly kind = 'TooManyUploads'
+  readonly statusCode = 429
+  /** Seconds the route asks the caller to wait (Retry-After). */
+  readonly retryAfterSeconds = 5
+
+  constructor (limit: number) {
+    super(`the caller already has ${limit} uploads in progress, retry when one has ended`)
   }
 }

@@ -7,7 +7,15 @@ export interface ServerTimeouts {
   requestTimeoutMs: number
   /** Headers must be received within this (Node's headersTimeout). */
   headersTimeoutMs: number
+  /**
+   * At close, how long requests still in progress may go on; then their connections are closed
+   * too, so the shutdown ends in bounded time (default SHUTDOWN_DRAIN_MS).
+   */
+  shutdownDrainMs?: number
 }
+
+/** Default of shutdownDrainMs: with the pools' grace, the close ends within 5 s of its start. */
+export const SHUTDOWN_DRAIN_MS = 3_500
 
 /** How often shutdown looks for stalled connections; one that received nothing over a period is closed. */
 const STALL_CHECK_MS = 1_000
@@ -20,7 +28,8 @@ function isMultipart (req: IncomingMessage): boolean {
  * Slow and stalled clients (docs/operations.md, "Timeouts"): Node's headers timeout; a deadline to
  * receive every request but multipart uploads (they have UPLOAD_IDLE_TIMEOUT_MS instead); and, at
  * close, connections that are idle or stalled — nothing received for a second while no complete
- * request is being answered — are closed, so a stalled client cannot hold the shutdown.
+ * request is being answered — are closed, so a stalled client cannot hold the shutdown; and
+ * requests still in progress after shutdownDrainMs have their connections closed as well.
  */
 export function installServerTimeouts (app: FastifyInstance, opts: ServerTimeouts): void {
   const server = app.server
@@ -58,6 +67,7 @@ export function installServerTimeouts (app: FastifyInstance, opts: ServerTimeout
   })
 
   let sweeper: NodeJS.Timeout | undefined
+  let drainer: NodeJS.Timeout | undefined
   app.addHook('preClose', async () => {
     const seen = new Map<Socket, number>()
     const sweep = (): void => {
@@ -72,6 +82,13 @@ export function installServerTimeouts (app: FastifyInstance, opts: ServerTimeout
     sweep()
     sweeper = setInterval(sweep, STALL_CHECK_MS)
     sweeper.unref()
+    const drainMs = opts.shutdownDrainMs ?? SHUTDOWN_DRAIN_MS
+    drainer = setTimeout(() => {
+      if (sockets.size === 0) return
+      app.log.warn({ connections: sockets.size, drainMs }, 'requests still in progress at the end of the shutdown drain: their connections are closed')
+      for (const socket of sockets) socket.destroy()
+    }, drainMs)
+    drainer.unref()
   })
-  app.addHook('onClose', async () => { clearInterval(sweeper) })
+  app.addHook('onClose', async () => { clearInterval(sweeper); clearTimeout(drainer) })
 }

@@ -2,7 +2,7 @@ import formBody from '@fastify/formbody'
 import multipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { VIRTUAL_BACKGROUND_FIELD } from '../kaleyra/wire.js'
-import { BadUpload, UnsupportedUpload } from '../platform/errors.js'
+import { BadUpload, TooManyUploads, UploadIdle, UnsupportedUpload } from '../platform/errors.js'
 import { CALLER_SECURITY, FORM_OR_JSON } from '../platform/openapi.js'
 import { formOrJsonUnsupported } from '../platform/schemas.js'
 import {
@@ -15,6 +15,7 @@ const tags = ['Settings']
 /** Multipart parsing errors from the request itself (bad boundary, truncated body): a 400, never a 500. */
 function multipartError (err: unknown): Error {
   const status = (err as { statusCode?: number }).statusCode
+  if (err instanceof UploadIdle) return err
   if (typeof status === 'number' && status >= 400 && status < 500) return err as Error
   return new BadUpload('malformed multipart body')
 }
@@ -38,30 +39,39 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsServi
       description: `multipart/form-data with the JPEG in the field \`${VIRTUAL_BACKGROUND_FIELD}\` (at most 10 MB), streamed to Kaleyra. Answers the alias to give to PATCH /settings/update.`,
       consumes: ['multipart/form-data'],
       body: BackgroundUploadBodySchema,
-      response: { 200: BackgroundUploadedSchema, 400: errors.badRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.tooLarge, 415: errors.unsupported, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: { 200: BackgroundUploadedSchema, 400: errors.badRequest, 401: errors.unauthorized, 403: errors.forbidden, 408: errors.idle, 413: errors.tooLarge, 415: errors.unsupported, 429: errors.tooManyUploads, 502: errors[502], 503: errors[503], 504: errors[504] }
     },
     // The body schema documents the form; the file is checked while it streams, not as an object.
     validatorCompiler: () => () => true
   }, async (request, reply) => {
+    let release = (): void => {}
     try {
       await settings.authorize(request.ctx)
       if (!request.isMultipart()) {
         throw new UnsupportedUpload(`expected multipart/form-data with a ${VIRTUAL_BACKGROUND_FIELD} JPEG file`)
       }
+      release = settings.beginUpload(request.ctx)
       let part: MultipartFile | undefined
+      const first = request.file()
+      // Given up when the client goes idle: its later failure (the connection closing) is expected.
+      first.catch(() => {})
       try {
-        part = await request.file()
+        part = await settings.fromClient(first)
       } catch (err) {
         throw multipartError(err)
       }
       if (part?.fieldname !== VIRTUAL_BACKGROUND_FIELD) {
         throw new BadUpload(`multipart field ${VIRTUAL_BACKGROUND_FIELD} is required`)
       }
-      return await settings.uploadBackground({ filename: part.filename, mimetype: part.mimetype, content: part.file })
+      const file = part.file
+      return await settings.uploadBackground({ filename: part.filename, mimetype: part.mimetype, content: file, abort: () => { file.destroy() } })
     } catch (err) {
       // The rest of a refused upload is not read: close the connection instead of draining it.
       reply.header('connection', 'close')
+      if (err instanceof TooManyUploads) reply.header('retry-after', String(err.retryAfterSeconds))
       throw err
+    } finally {
+      release()
     }
   })
 

@@ -64,6 +64,8 @@ export const errors = {
   badRequest: errorResponse('Missing, empty or malformed input', 'Failed POST /settings/background-image: multipart field virtual_background is required'),
   unauthorized: errorResponse('No authenticated user in the request', 'Unauthorized user'),
   forbidden: errorResponse('SETTINGS_ADMIN_GROUPS is set and the caller is in none of them', 'Forbidden'),
+  idle: errorResponse('The client sent nothing of the upload for UPLOAD_IDLE_TIMEOUT_MS; nothing was stored', 'Failed POST /settings/background-image: nothing of the upload arrived for 10000 ms'),
+  tooManyUploads: errorResponse('The caller already has UPLOADS_PER_CALLER uploads in progress; Retry-After says when to try again', 'Failed POST /settings/background-image: the caller already has 4 uploads in progress, retry when one has ended'),
   tooLarge: errorResponse('The file is larger than 10 MB', 'Failed POST /settings/background-image: the file is larger than 10 MB'),
   unsupported: errorResponse('Not multipart, or the file is not a JPEG image', 'Failed POST /settings/background-image: the virtual_background file must be a JPEG image (image/jpeg), not image/png'),
   updateBadRequest: errorResponse(

@@ -4,7 +4,9 @@ import type { KaleyraClient } from '../kaleyra/client.js'
 import { KaleyraRejectedError } from '../kaleyra/errors.js'
 import type { Company } from '../kaleyra/wire.js'
 import type { IdentityProvider } from '../identity/types.js'
-import { BadUpload, ForbiddenError, UnauthorizedError, UnknownBackground, UnsupportedUpload, UploadTooLarge } from '../platform/errors.js'
+import {
+  BadUpload, ForbiddenError, TooManyUploads, UnauthorizedError, UnknownBackground, UnsupportedUpload, UploadIdle, UploadTooLarge
+} from '../platform/errors.js'
 import type { RequestContext } from '../upstream/request-context.js'
 import type { BackgroundUploaded, CompanyView } from './schemas.js'
 
@@ -18,6 +20,8 @@ export interface IncomingFile {
   filename: string
   mimetype: string
   content: AsyncIterable<Buffer>
+  /** Stops reading at once, a pending read included (the client went idle). */
+  abort?: () => void
 }
 
 export type SettingsService = ReturnType<typeof createSettingsService>
@@ -36,11 +40,24 @@ function toCompanyView (company: Company): CompanyView {
   }
 }
 
+/** `pending`, or UploadIdle (after `onIdle`) when it has not settled within `ms`. */
+async function withinIdle<T> (pending: Promise<T>, ms: number, onIdle?: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const idle = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { onIdle?.(); reject(new UploadIdle(ms)) }, ms)
+  })
+  try {
+    return await Promise.race([pending, idle])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 /** Reads until the first bytes can be checked; `done` tells whether the file ended already. */
-async function readHead (iterator: AsyncIterator<Buffer>): Promise<{ head: Buffer, done: boolean }> {
+async function readHead (nextChunk: () => Promise<IteratorResult<Buffer>>): Promise<{ head: Buffer, done: boolean }> {
   let head = Buffer.alloc(0)
   while (head.length < JPEG_MAGIC.length) {
-    const next = await iterator.next()
+    const next = await nextChunk()
     if (next.done === true) return { head, done: true }
     head = Buffer.concat([head, next.value])
   }
@@ -51,6 +68,10 @@ export function createSettingsService (deps: { config: AppConfig, kaleyra: Kaley
   const adminGroups = commaList(deps.config.env.SETTINGS_ADMIN_GROUPS)
   const tooLarge = (): Error => new UploadTooLarge('10 MB')
   const notJpeg = (): Error => new UnsupportedUpload('the virtual_background file is not a JPEG image')
+  const idleMs = deps.config.env.UPLOAD_IDLE_TIMEOUT_MS
+  const perCaller = deps.config.env.UPLOADS_PER_CALLER
+  /** Uploads in progress on this replica, per caller. */
+  const inProgress = new Map<string, number>()
 
   /** Refuses the upload while nothing of it has been sent to Kaleyra yet. */
   async function checkedContent (file: IncomingFile): Promise<{ content: AsyncIterable<Buffer>, inputFailure: () => Error | null, release: () => Promise<void> }> {
@@ -58,7 +79,11 @@ export function createSettingsService (deps: { config: AppConfig, kaleyra: Kaley
       throw new UnsupportedUpload(`the virtual_background file must be a JPEG image (image/jpeg), not ${file.mimetype}`)
     }
     const iterator = file.content[Symbol.asyncIterator]()
-    const { head, done } = await readHead(iterator).catch(() => { throw new BadUpload('malformed multipart body') })
+    // Only the wait for the client counts: while Kaleyra is slow to read, nothing is asked of it.
+    const nextChunk = async (): Promise<IteratorResult<Buffer>> => await withinIdle(iterator.next(), idleMs, file.abort)
+    const { head, done } = await readHead(nextChunk).catch((err: unknown) => {
+      throw err instanceof UploadIdle ? err : new BadUpload('malformed multipart body')
+    })
     if (head.length === 0) throw new BadUpload('the virtual_background file is empty')
     if (!head.subarray(0, JPEG_MAGIC.length).equals(JPEG_MAGIC)) throw notJpeg()
     if (head.length > MAX_BACKGROUND_UPLOAD_BYTES) throw tooLarge()
@@ -72,9 +97,9 @@ export function createSettingsService (deps: { config: AppConfig, kaleyra: Kaley
       for (;;) {
         let next: IteratorResult<Buffer>
         try {
-          next = await iterator.next()
-        } catch {
-          failure = new BadUpload('the upload was interrupted or is malformed')
+          next = await nextChunk()
+        } catch (err) {
+          failure = err instanceof UploadIdle ? err : new BadUpload('the upload was interrupted or is malformed')
           throw failure
         }
         if (next.done === true) return
@@ -95,6 +120,30 @@ export function createSettingsService (deps: { config: AppConfig, kaleyra: Kaley
       if (adminGroups.length === 0) return
       const groups = await deps.identity.callerGroups(ctx)
       if (!groups.some(g => adminGroups.includes(g))) throw new ForbiddenError()
+    },
+
+    /**
+     * Counts an upload of the caller until `release` is called: beyond UPLOADS_PER_CALLER in
+     * progress on this replica, TooManyUploads (nothing read, nothing sent).
+     */
+    beginUpload (ctx: RequestContext): () => void {
+      const caller = ctx.callerId ?? ''
+      const count = inProgress.get(caller) ?? 0
+      if (count >= perCaller) throw new TooManyUploads(perCaller)
+      inProgress.set(caller, count + 1)
+      let released = false
+      return () => {
+        if (released) return
+        released = true
+        const left = (inProgress.get(caller) ?? 1) - 1
+        if (left > 0) inProgress.set(caller, left)
+        else inProgress.delete(caller)
+      }
+    },
+
+    /** Waits for the client (e.g. the first part of the form) at most UPLOAD_IDLE_TIMEOUT_MS. */
+    async fromClient<T> (pending: Promise<T>): Promise<T> {
+      return await withinIdle(pending, idleMs)
     },
 
     /** Streams a JPEG to Kaleyra: checked by its first bytes, cut at 10 MB, never held whole. */

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { TemporarilyUnavailableError } from '../platform/errors.js'
 import { CALLER_ID_SECURITY } from '../platform/openapi.js'
 import { errors, TranscriptionParamsSchema, TranscriptionSchema } from './schemas.js'
 import type { TranscriptionService } from './service.js'
@@ -15,7 +16,13 @@ export const transcriptionRoutes: FastifyPluginAsyncTypebox<{ transcriptions: Tr
     }
   }, async (request, reply) => {
     const { roomId, sessionId } = request.params
-    const transcription = await transcriptions.open(roomId, sessionId, request.ctx)
+    let transcription
+    try {
+      transcription = await transcriptions.open(roomId, sessionId, request.ctx)
+    } catch (err) {
+      if (err instanceof TemporarilyUnavailableError) reply.header('retry-after', '10')
+      throw err
+    }
     return reply.type('application/json; charset=utf-8').header('content-length', transcription.length).send(transcription.body)
   })
 }

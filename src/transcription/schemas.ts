@@ -21,5 +21,9 @@ export const errors = {
   conflict: errorResponse('Recording or transcription is disabled (DEFAULT_RECORDING_TYPE=none, OFFLINE_TRANSCRIPTION=false)',
     'Transcription not available: recording is disabled', 'Transcription not available: transcription is disabled'),
   tooLarge: errorResponse('The transcription is larger than TRANSCRIPTION_MAX_FILE_SIZE', 'Transcription too large: more than TRANSCRIPTION_MAX_FILE_SIZE (50MB)'),
-  ...upstreamErrors
+  ...upstreamErrors,
+  503: errorResponse(
+    'Kaleyra refused the call for now (429), or a transcription sent without content-length finds no room in memory nor in the temporary directory (`Transcription temporarily unavailable, retry later`); the Retry-After header says when to try again',
+    'Kaleyra service unavailable'
+  )
 }

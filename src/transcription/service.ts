@@ -1,46 +1,47 @@
 import type { Readable } from 'node:stream'
+import type { FastifyBaseLogger } from 'fastify'
 import type { AppConfig } from '../config/index.js'
 import { parseByteSize } from '../config/byte-size.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
-import { ConflictError, NotFoundError, PayloadTooLargeError } from '../platform/errors.js'
+import { ConflictError, NotFoundError, PayloadTooLargeError, TemporarilyUnavailableError } from '../platform/errors.js'
 import type { TeleconsultationStore } from '../store/types.js'
 import { loadForParticipant } from '../teleconsultations/access.js'
 import { UpstreamError } from '../upstream/errors.js'
 import type { RequestContext } from '../upstream/request-context.js'
+import { createSpool, SourceError, SpoolUnavailable } from './spool.js'
 
-/** What the route sends: a stream of announced length, or a document read whole (within the cap). */
+/** What the route sends: a stream of announced length (from Kaleyra, or the document held whole within the cap). */
 export interface TranscriptionPayload {
   length: number
-  body: Readable | Buffer
+  body: Readable
 }
 
 export type TranscriptionService = ReturnType<typeof createTranscriptionService>
 
-export function createTranscriptionService (deps: { config: AppConfig, kaleyra: KaleyraClient, store: TeleconsultationStore }) {
+export function createTranscriptionService (deps: { config: AppConfig, kaleyra: KaleyraClient, store: TeleconsultationStore, log?: FastifyBaseLogger, spoolDirectory?: string }) {
   const { env } = deps.config
   const maxBytes = parseByteSize(env.TRANSCRIPTION_MAX_FILE_SIZE)
   const tooLarge = (): Error => new PayloadTooLargeError(`Transcription too large: more than TRANSCRIPTION_MAX_FILE_SIZE (${env.TRANSCRIPTION_MAX_FILE_SIZE})`)
 
-  /**
-   * Without a content-length the size is known only at the end, and once a 200 is sent a 413 can no
-   * longer be: such a transcription is read up to the cap (never beyond) before answering.
-   */
-  async function readCapped (body: Readable): Promise<Buffer> {
-    const chunks: Buffer[] = []
-    let size = 0
+  // Without a content-length the size is known only at the end, and once a 200 is sent a 413 can
+  // no longer be: such a transcription is read up to the cap (never beyond) before answering,
+  // in memory within a budget shared by all requests, else in a temporary file.
+  const spool = createSpool({ memoryBudgetBytes: parseByteSize(env.TRANSCRIPTION_MEMORY_BUDGET), directory: deps.spoolDirectory })
+
+  async function readCapped (body: Readable): Promise<TranscriptionPayload> {
     try {
-      for await (const chunk of body) {
-        size += (chunk as Buffer).length
-        if (size > maxBytes) throw tooLarge()
-        chunks.push(chunk as Buffer)
-      }
+      return await spool.hold(body, size => { if (size > maxBytes) throw tooLarge() })
     } catch (err) {
-      body.destroy()
-      if (err instanceof PayloadTooLargeError) throw err
-      const timeout = (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
-      throw new UpstreamError({ target: 'kaleyra', operation: 'getTranscription', failure: timeout ? 'timeout' : 'network', code: timeout ? 'deadline exceeded' : 'body interrupted' })
+      if (err instanceof SourceError) {
+        const timeout = (err.cause as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT'
+        throw new UpstreamError({ target: 'kaleyra', operation: 'getTranscription', failure: timeout ? 'timeout' : 'network', code: timeout ? 'deadline exceeded' : 'body interrupted' })
+      }
+      if (err instanceof SpoolUnavailable) {
+        deps.log?.error({ code: (err.cause as { code?: string }).code }, 'transcription without content-length: no room for it in memory nor in the temporary directory')
+        throw new TemporarilyUnavailableError('Transcription temporarily unavailable, retry later')
+      }
+      throw err
     }
-    return Buffer.concat(chunks, size)
   }
 
   return {
@@ -60,10 +61,7 @@ export function createTranscriptionService (deps: { config: AppConfig, kaleyra: 
 
       const download = await deps.kaleyra.openTranscription(sessionId)
       if (download === null) throw new NotFoundError('Transcription not available yet')
-      if (download.length === null) {
-        const document = await readCapped(download.body)
-        return { length: document.length, body: document }
-      }
+      if (download.length === null) return await readCapped(download.body)
       if (download.length > maxBytes) {
         // Refused on its announced size: not a byte of it is read.
         download.body.destroy()

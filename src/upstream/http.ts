@@ -85,6 +85,8 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
 // Errors raised before a single byte of the request could reach the server.
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'])
 const MAX_JSON_BYTES = 4 * 1024 * 1024
+/** How long close() lets calls in flight end before cutting them. */
+export const CLOSE_GRACE_MS = 250
 
 function statusClass (status: number): StatusClass {
   if (status < 300) return '2xx'
@@ -184,8 +186,20 @@ export class HttpUpstream {
     return { statusCode: res.statusCode, headers: res.headers, data, attempt: res.attempt }
   }
 
+  /**
+   * Closes the pools: calls still in flight get CLOSE_GRACE_MS to end, then are cut (shutdown is
+   * bounded; what a cut call left undone is finished by the background sweep, here or elsewhere).
+   */
   async close (): Promise<void> {
-    if (this.#ownsDispatcher) await Promise.all([this.#dispatcher.close(), this.#streamDispatcher.close()])
+    if (!this.#ownsDispatcher) return
+    const pools = [this.#dispatcher, this.#streamDispatcher]
+    const closed = Promise.all(pools.map(async pool => { await pool.close() }))
+    closed.catch(() => {})
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<boolean>(resolve => { timer = setTimeout(() => resolve(true), CLOSE_GRACE_MS) })
+    const cut = await Promise.race([closed.then(() => false), late])
+    clearTimeout(timer)
+    if (cut) await Promise.allSettled(pools.map(async pool => { await pool.destroy() }))
   }
 
   async #readText (res: UpstreamResponse, operation: string): Promise<string> {

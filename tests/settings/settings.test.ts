@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo, type Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import t from 'tap'
 import { request } from 'undici'
@@ -229,6 +229,7 @@ t.test('Kaleyra failing: 502, or 504 when it does not answer', async t => {
 })
 
 t.test('70 uploads held open by slow clients: the other Kaleyra calls still answer (uploads have their own pool)', async t => {
+  // 70 callers, one upload each (one caller alone is held to UPLOADS_PER_CALLER).
   const { app, emulator } = await setup(t)
   await app.listen({ host: '127.0.0.1', port: 0 })
   const { port } = app.server.address() as AddressInfo
@@ -241,8 +242,8 @@ t.test('70 uploads held open by slow clients: the other Kaleyra calls still answ
     yield image.subarray(0, 1024)
     await released
   }
-  const uploads = Array.from({ length: 70 }, async () => await request(`http://127.0.0.1:${port}/settings/background-image`, {
-    method: 'POST', headers: { ...admin, ...multipart().headers }, body: Readable.from(stuck()), signal: stop.signal
+  const uploads = Array.from({ length: 70 }, async (_, i) => await request(`http://127.0.0.1:${port}/settings/background-image`, {
+    method: 'POST', headers: { ...as(`admin-${i}`, ['admin']), ...multipart().headers }, body: Readable.from(stuck()), signal: stop.signal
   }).catch(() => null))
   t.teardown(async () => { stop.abort(); release(); await Promise.all(uploads) })
   await waitFor('the uploads to hold Kaleyra connections', () => emulator.requests().filter(r => r.path === '/v2/company/virtual-background').length >= 16)
@@ -252,4 +253,64 @@ t.test('70 uploads held open by slow clients: the other Kaleyra calls still answ
   const id: string = created.json().roomId
   t.equal((await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })).statusCode, 200)
   t.equal((await app.inject({ method: 'GET', url: '/-/check-up' })).statusCode, 200, 'the Kaleyra check answers (only /-/check-up asks Kaleyra)')
+})
+
+/** A raw connection that sends `text` and then nothing: resolves with what the server answered once it closes. */
+function stalledUpload (port: number, ...parts: Array<string | Buffer>): { answer: Promise<string>, socket: Socket } {
+  const socket = connect(port, '127.0.0.1', () => { socket.write(Buffer.concat(parts.map(p => Buffer.from(p)))) })
+  const chunks: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+  socket.on('error', () => {})
+  const answer = new Promise<string>(resolve => socket.once('close', () => resolve(Buffer.concat(chunks).toString('latin1'))))
+  return { answer, socket }
+}
+
+function uploadHead (headers: Record<string, string>, length: number): string {
+  const lines = Object.entries({ ...headers, ...multipart().headers, host: '127.0.0.1', 'content-length': String(length) }).map(([k, v]) => `${k}: ${v}`)
+  return `POST /settings/background-image HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`
+}
+
+t.test('an upload whose client stops sending is abandoned after UPLOAD_IDLE_TIMEOUT_MS: 408, the upload to Kaleyra aborted, nothing stored', async t => {
+  const { app, emulator } = await setup(t, { env: { UPLOAD_IDLE_TIMEOUT_MS: '300' } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as AddressInfo
+  const image = jpeg(MB)
+  const head = uploadHead(admin, MB * 2)
+
+  // Stalled inside the file, once part of it has been passed on to Kaleyra.
+  const inFile = stalledUpload(port, head, partHead(background(image)), image.subarray(0, 64 * 1024))
+  // Stalled before the file part even started.
+  const beforeFile = stalledUpload(port, head + '--' + BOUNDARY.slice(0, 5))
+  t.teardown(() => { inFile.socket.destroy(); beforeFile.socket.destroy() })
+  const [inFileAnswer, beforeFileAnswer] = await Promise.all([inFile.answer, beforeFile.answer])
+  for (const answer of [inFileAnswer, beforeFileAnswer]) {
+    t.match(answer, /^HTTP\/1\.1 408 /, '408')
+    t.match(answer, /nothing of the upload arrived for 300 ms/, 'a message saying why')
+  }
+  t.equal(emulator.requests().filter(r => r.path === '/v2/company/virtual-background').length, 1, 'only the upload stalled inside the file reached Kaleyra')
+  const listed = await (await request(`${emulator.url}/v2/company/virtual-backgrounds`, { headers: { apikey: emulator.apiKey } })).body.json() as { virtual_backgrounds: unknown[] }
+  t.same(listed.virtual_backgrounds, [], 'no partial file at Kaleyra')
+  t.equal((await upload(app, multipart(background(jpeg(50_000))))).statusCode, 200, 'the next upload of the caller works')
+})
+
+t.test('one caller has at most UPLOADS_PER_CALLER uploads in progress: one more is 429 with Retry-After and sends nothing', async t => {
+  const { app, emulator } = await setup(t, { env: { UPLOADS_PER_CALLER: '2' } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as AddressInfo
+  const image = jpeg(MB)
+  const held = [0, 1].map(() => stalledUpload(port, uploadHead(admin, MB * 2), partHead(background(image)), image.subarray(0, 1024)))
+  t.teardown(() => { for (const h of held) h.socket.destroy() })
+  await waitFor('both uploads to reach Kaleyra', () => emulator.requests().filter(r => r.path === '/v2/company/virtual-background').length >= 2)
+
+  const third = await upload(app, multipart(background(jpeg(50_000))))
+  t.equal(third.statusCode, 429)
+  t.same(third.json(), { error: 'Failed POST /settings/background-image: the caller already has 2 uploads in progress, retry when one has ended' })
+  t.equal(third.headers['retry-after'], '5')
+  t.equal(emulator.requests().filter(r => r.path === '/v2/company/virtual-background').length, 2, 'the refused upload sent nothing to Kaleyra')
+  t.equal((await upload(app, multipart(background(jpeg(50_000))), as('admin-2', ['admin']))).statusCode, 200, 'another caller uploads meanwhile')
+
+  held[0].socket.destroy()
+  await held[0].answer
+  await waitFor('the slot to be released', async () => (await upload(app, multipart(background(jpeg(50_000))))).statusCode === 200)
+  t.pass('once one of its uploads ends, the caller uploads again')
 })

@@ -1,4 +1,7 @@
 import t from 'tap'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { eachStore, KALEYRA_FAULT_TIMEOUT, setup, startEmulator } from '../helpers/app.js'
 import { as, body, doctor } from '../helpers/fixtures.js'
 import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
@@ -169,4 +172,35 @@ eachStore(t, 'Kaleyra failing: 502, or 504 when it does not answer', async (t, s
   t.equal((await get(app, id, sessionId)).statusCode, 502, 'an unexpected refusal is Kaleyra\'s problem, not the caller\'s')
   emulator.faults.clear()
   t.equal((await get(app, id, sessionId)).statusCode, 200)
+})
+
+t.test('without a content-length, beyond TRANSCRIPTION_MEMORY_BUDGET: held in a temporary file (removed), 413 kept; no room there either: 503 with Retry-After', async t => {
+  const emulator = await startEmulator(t)
+  const proxy = await startKaleyraProxy(emulator.url, { chunkedPaths: transcriptionPath })
+  t.teardown(() => proxy.close())
+  const spoolDir = mkdtempSync(join(tmpdir(), 'tcs-spool-test-'))
+  t.teardown(() => rmSync(spoolDir, { recursive: true, force: true }))
+  const env = { ...RECORDED, TRANSCRIPTION_MAX_FILE_SIZE: '2MB', TRANSCRIPTION_MEMORY_BUDGET: '64KB', BANDYER_BASE_URL: proxy.url }
+  const { app, stores } = await setup(t, { emulator, env, overrides: { transcriptionSpoolDirectory: spoolDir } })
+  const id = await createTeleconsultation(app)
+  const roomId = emulator.liveRooms()[0].roomId
+
+  const spooled = emulator.addSession(roomId, { transcriptionBytes: MB })
+  const served = await get(app, id, spooled)
+  t.equal(served.statusCode, 200)
+  t.equal(Number(served.headers['content-length']), MB)
+  t.equal(served.rawPayload.length, MB)
+  t.equal(served.json().session_id, spooled, 'the document, whole')
+  const tooLarge = await get(app, id, emulator.addSession(roomId, { transcriptionBytes: 3 * MB }))
+  t.equal(tooLarge.statusCode, 413)
+  t.same(readdirSync(spoolDir), [], 'no temporary file left')
+
+  const { app: noRoom, logs } = await setup(t, { emulator, env, stores, overrides: { transcriptionSpoolDirectory: join(spoolDir, 'missing') } })
+  const refused = await get(noRoom, id, spooled)
+  t.equal(refused.statusCode, 503)
+  t.equal(refused.headers['retry-after'], '10')
+  t.same(refused.json(), { error: 'Transcription temporarily unavailable, retry later' })
+  t.ok(logs.records().some(r => r.msg === 'transcription without content-length: no room for it in memory nor in the temporary directory'), 'logged')
+  const small = emulator.addSession(roomId, { transcriptionBytes: 30_000 })
+  t.equal((await get(noRoom, id, small)).statusCode, 200, 'one within the memory budget is still served')
 })
