@@ -90,7 +90,7 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
   })
   const stores = overrides.stores ?? createStores(config, host.log, overrides)
   const identity = overrides.identity ?? createIdentityProvider(config, overrides)
-  const users = createKaleyraUsers({ kaleyra, userMap: stores.userMap })
+  const users = createKaleyraUsers({ kaleyra, userMap: stores.userMap, idSecret: env.KALEYRA_USER_ID_SECRET ?? env.BANDYER_API_SECRET_KEY })
   const { events } = host
   const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: host.log, events }, overrides.reaper)
   const readiness = createReadinessCheck({

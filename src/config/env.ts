@@ -50,6 +50,7 @@ export const EnvSchema = Type.Object({
   WRITE_BACKOFFICE: Type.Boolean({ default: false, description: 'When true, requests whose BACKOFFICE_HEADER_KEY header is "true" may write teleconsultations (and writes are closed to others unless WRITE_GROUPS lets them in).' }),
   CREDENTIALS_GROUPS: Type.String({ default: '', description: 'Comma list of groups allowed to obtain SDK credentials (empty: any authenticated user).' }),
   CREDENTIALS_MAX_EXPIRES_IN: Type.Integer({ default: MAX_TOKEN_EXPIRY_SECONDS, minimum: MIN_TOKEN_EXPIRY_SECONDS, maximum: MAX_TOKEN_EXPIRY_SECONDS, description: 'Longest expiresIn (seconds) POST /credentials accepts.' }),
+  KALEYRA_USER_ID_SECRET: optionalString('Key of the HMAC that derives the Kaleyra id of a new user from their external id (default: BANDYER_API_SECRET_KEY). Every replica needs the same one; users already mapped keep their ids.'),
   KALEYRA_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1 }),
   CRUD_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 1 }),
   IDENTITY_TIMEOUT_MS: Type.Integer({ default: 5_000, minimum: 1 }),
