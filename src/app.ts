@@ -70,7 +70,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
 
   await app.register(async (api) => {
     await api.register(requestContext, { config })
-    await api.register(teleconsultationRoutes, { teleconsultations: services.teleconsultations, authorization: services.authorization })
+    await api.register(teleconsultationRoutes, { teleconsultations: services.teleconsultations, authorization: services.authorization, idempotency: services.idempotency })
     await api.register(credentialsRoutes, { credentials: services.credentials, authorization: services.authorization, maxExpiresIn: env.CREDENTIALS_MAX_EXPIRES_IN })
     await api.register(settingsRoutes, { settings: services.settings })
     await api.register(transcriptionRoutes, { transcriptions: services.transcriptions })

@@ -16,6 +16,7 @@ import { createMemoryStores } from './store/memory.js'
 import type { Stores } from './store/types.js'
 import type { TeleconsultationEvents } from './teleconsultations/events.js'
 import { createRoomCloser, type RoomCloser, type RoomCloserOptions } from './teleconsultations/closer.js'
+import { createIdempotency, type Idempotency } from './teleconsultations/idempotency.js'
 import { createRoomReaper, type ReaperOptions, type RoomReaper } from './teleconsultations/reaper.js'
 import { createTeleconsultationService, type TeleconsultationService } from './teleconsultations/service.js'
 import { createTranscriptionService, type TranscriptionService } from './transcription/service.js'
@@ -69,6 +70,8 @@ export interface Services {
   webhooks?: KaleyraWebhookService
   /** Where the domain hands its events (a no-op: outgoing events are not delivered yet). */
   publisher: EventPublisher
+  /** IDEMPOTENCY_KEYS=true only. */
+  idempotency?: Idempotency
   /** Stops the reaper, then closes the upstream pools. */
   close: () => Promise<void>
 }
@@ -96,7 +99,8 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
   const readiness = createReadinessCheck({
     stores: [
       { name: 'teleconsultation store', ping: async () => { await stores.teleconsultations.ping() } },
-      { name: 'user-id map store', ping: async () => { await stores.userMap.ping() } }
+      { name: 'user-id map store', ping: async () => { await stores.userMap.ping() } },
+      ...(env.IDEMPOTENCY_KEYS ? [{ name: 'idempotency key store', ping: async () => { await stores.idempotency.ping() } }] : [])
     ],
     kaleyra,
     log: host.log,
@@ -129,10 +133,11 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     settings: createSettingsService({ config, kaleyra, identity }),
     transcriptions: createTranscriptionService({ config, kaleyra, store: stores.teleconsultations }),
     readiness,
+    idempotency: env.IDEMPOTENCY_KEYS ? createIdempotency({ store: stores.idempotency, now: overrides.now }) : undefined,
     async close () {
       await Promise.all([webhooks?.close(), closer?.close()])
       await reaper.close()
-      await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), identity.close()])
+      await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), stores.idempotency.close(), identity.close()])
     }
   }
 }
@@ -164,6 +169,7 @@ function createStores (config: AppConfig, log: FastifyBaseLogger, overrides: Ser
     timeoutMs: env.CRUD_TIMEOUT_MS,
     teleconsultationsPath: env.TELECONSULTATIONS_CRUD_NAME,
     userMapPath: env.USER_ID_MAP_CRUD_NAME,
+    idempotencyPath: env.IDEMPOTENCY_CRUD_NAME,
     userIdHeader: env.USERID_HEADER_KEY,
     observer: overrides.upstreamObserver,
     log,

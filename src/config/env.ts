@@ -28,6 +28,8 @@ export const EnvSchema = Type.Object({
   CRUD_SERVICE: optionalString('Host name of the Mia CRUD Service (alternative to CRUD_SERVICE_URL).'),
   TELECONSULTATIONS_CRUD_NAME: Type.String({ default: 'teleconsultations', minLength: 1 }),
   USER_ID_MAP_CRUD_NAME: Type.String({ default: 'teleconsultations_users', minLength: 1 }),
+  IDEMPOTENCY_KEYS: bool(false, 'Honour the Idempotency-Key header of POST /teleconsultation and the legacy participants route (a repeat within 24 h answers the first answer and creates nothing).'),
+  IDEMPOTENCY_CRUD_NAME: Type.String({ default: 'teleconsultations_idempotency', minLength: 1, description: 'CRUD collection of the idempotency keys (IDEMPOTENCY_KEYS=true with the CRUD store).' }),
   AUTH_SERVICE: optionalString('Host of the identity service (Mia auth0-client); enables identity-provider mode.'),
   CUSTOM_ID_USERS_API_ENDPOINT: Type.Optional(Type.String({ format: 'uri' })),
   DEFAULT_CLIENT_TYPE: optionalString('client-type sent to the identity service when the request has none.'),

@@ -97,7 +97,7 @@ export async function storesOf (t: Teardown, kind: StoreKind, crud?: FakeCrudSer
     userIdHeader: 'miauserid',
     ...FAST_CRUD
   })
-  t.teardown(async () => { await Promise.all([stores.teleconsultations.close(), stores.userMap.close()]) })
+  t.teardown(async () => { await Promise.all([stores.teleconsultations.close(), stores.userMap.close(), stores.idempotency.close()]) })
   return stores
 }
 

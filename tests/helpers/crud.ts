@@ -12,12 +12,16 @@ export const DEFAULT_WRITTEN_FIELDS = TELECONSULTATION_FIELDS.filter(f => f !== 
 /** The user-id map collection as the original service defined it. */
 export const USER_MAP_FIELDS = ['receivedUserId', 'bandyerId', 'fullName', 'groups']
 
-/** A fake CRUD Service with the two collections under their default paths, closed at teardown. */
+/** The idempotency-key collection as docs/crud-collections.md tells to define it (IDEMPOTENCY_KEYS=true). */
+export const IDEMPOTENCY_FIELDS = ['key', 'fingerprint', 'reservationId', 'state', 'expiresAt', 'statusCode', 'response']
+
+/** A fake CRUD Service with the collections under their default paths, closed at teardown. */
 export async function startCrud (t: { teardown: (fn: () => unknown) => void }, opts: { uniqueUserIds?: boolean } = {}): Promise<FakeCrudService> {
   const crud = await startFakeCrudService({
     collections: {
       teleconsultations: { fields: TELECONSULTATION_FIELDS },
-      teleconsultations_users: { fields: USER_MAP_FIELDS, unique: opts.uniqueUserIds === false ? [] : ['receivedUserId'] }
+      teleconsultations_users: { fields: USER_MAP_FIELDS, unique: opts.uniqueUserIds === false ? [] : ['receivedUserId'] },
+      teleconsultations_idempotency: { fields: IDEMPOTENCY_FIELDS, unique: ['key'] }
     }
   })
   t.teardown(() => crud.close())

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici'
 import { HttpUpstream, type UpstreamObserver } from '../../upstream/http.js'
 import type { Stores } from '../types.js'
 import { createCrudCollection } from './client.js'
+import { createCrudIdempotencyStore } from './idempotency.js'
 import { createCrudTeleconsultationStore } from './teleconsultations.js'
 import { createCrudUserMapStore } from './user-map.js'
 
@@ -12,6 +13,8 @@ export interface CrudStoresOptions {
   timeoutMs: number
   teleconsultationsPath: string
   userMapPath: string
+  /** Collection of the idempotency keys (used only with IDEMPOTENCY_KEYS=true). */
+  idempotencyPath?: string
   /** Header carrying the caller's id, from which the CRUD Service fills creatorId/updaterId. */
   userIdHeader: string
   dispatcher?: Dispatcher
@@ -21,7 +24,7 @@ export interface CrudStoresOptions {
   lostInsertChecksMs?: number[]
 }
 
-/** Both stores over one keep-alive pool to the CRUD Service. */
+/** The stores over one keep-alive pool to the CRUD Service. */
 export function createCrudStores (opts: CrudStoresOptions): Stores {
   const http = new HttpUpstream({
     target: 'crud',
@@ -46,6 +49,10 @@ export function createCrudStores (opts: CrudStoresOptions): Stores {
     }),
     userMap: createCrudUserMapStore({
       collection: createCrudCollection({ ...common, path: opts.userMapPath, label: 'userMap' }),
+      onClose
+    }),
+    idempotency: createCrudIdempotencyStore({
+      collection: createCrudCollection({ ...common, path: opts.idempotencyPath ?? 'teleconsultations_idempotency', label: 'idempotency' }),
       onClose
     })
   }
