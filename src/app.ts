@@ -11,6 +11,7 @@ import { registerOpenApi } from './platform/openapi.js'
 import { PlatformLogController } from './platform/request-log.js'
 import { registerStatusRoutes } from './platform/status.js'
 import { installServerTimeouts } from './platform/server-timeouts.js'
+import { frameworkErrors, installNotFound } from './platform/unroutable.js'
 import { createValidatorCompiler } from './platform/validation.js'
 import { createServices, type ServiceOverrides, type Services } from './services.js'
 import { settingsRoutes } from './settings/routes.js'
@@ -45,6 +46,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
     schemaErrorFormatter: formatSchemaErrors,
+    frameworkErrors,
     return503OnClosing: false,
     // Node checks the headers timeout at this interval (30 s by default).
     http: { connectionsCheckingInterval: 1_000 }
@@ -53,6 +55,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
 
   app.setValidatorCompiler(createValidatorCompiler())
   installErrorHandler(app)
+  installNotFound(app)
   await registerMetrics(app, metrics)
   await registerOpenApi(app, {
     userIdPathInRequest: config.service.userIdPathInRequest,

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { CALLER_SECURITY } from '../platform/openapi.js'
+import { refusePlainText } from '../platform/unroutable.js'
 import type { Authorization } from '../identity/authorization.js'
 import { credentialsBodySchema, CredentialsSchema, DEFAULT_EXPIRES_IN_SECONDS, errors } from './schemas.js'
 import type { CredentialsService } from './service.js'
@@ -10,6 +11,7 @@ export const credentialsRoutes: FastifyPluginAsyncTypebox<{
   /** CREDENTIALS_MAX_EXPIRES_IN: the longest expiresIn accepted. */
   maxExpiresIn: number
 }> = async (fastify, { credentials, authorization, maxExpiresIn }) => {
+  refusePlainText(fastify)
   const bodySchema = credentialsBodySchema(maxExpiresIn)
   const defaultExpiresIn = Math.min(DEFAULT_EXPIRES_IN_SECONDS, maxExpiresIn)
   fastify.post('/credentials', {

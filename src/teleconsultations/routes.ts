@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Authorization } from '../identity/authorization.js'
 import { CALLER_ID_SECURITY, CALLER_SECURITY } from '../platform/openapi.js'
+import { refusePlainText } from '../platform/unroutable.js'
 import {
   CreateBodySchema, CreatedSchema, errors, IdempotencyHeadersSchema, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, UploadsDeletedSchema,
   ViewQuerySchema, ViewSchema
@@ -18,6 +19,7 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
   /** IDEMPOTENCY_KEYS=true only: creations honour the Idempotency-Key header. */
   idempotency?: Idempotency
 }> = async (fastify, { teleconsultations, authorization, idempotency }) => {
+  refusePlainText(fastify)
   // WRITE_GROUPS / WRITE_BACKOFFICE: checked after validation and before any work.
   const writer = async (request: FastifyRequest): Promise<void> => { await authorization.requireWriter(request.ctx, request.headers) }
   // The header is documented and validated only when it is honoured: otherwise it is ignored, as by 2.1.
