@@ -178,3 +178,17 @@ t.test('two replicas sharing the CRUD Service agree: concurrent and repeated cre
   t.notOk(JSON.stringify(crud.documents('teleconsultations_idempotency')).includes(KEY), 'the client key is stored hashed')
   t.equal((await replicas[1].app.inject(create(body({ participants: [doctor('doctor-7'), patient()] })))).statusCode, 422, 'the other replica knows the body too')
 })
+
+t.test('the OpenAPI document shows the header, its statuses and an example only when it is honoured', async t => {
+  const headerOf = (spec: { paths: Record<string, { post: { parameters?: Array<{ in: string, name: string, example?: unknown }> } }> }, path: string) =>
+    spec.paths[path].post.parameters?.find(p => p.in === 'header' && p.name === 'idempotency-key')
+  const on = await setup(t, { env: ON })
+  const spec = (await on.app.inject({ method: 'GET', url: '/documentation/json' })).json()
+  for (const path of ['/teleconsultation', '/teleconsultation/{id}/participants/data']) {
+    t.ok(headerOf(spec, path), `${path}: header documented`)
+    t.ok(spec.paths[path].post.responses['422'], `${path}: 422 documented`)
+  }
+  t.ok(spec.paths['/teleconsultation'].post.responses['409'])
+  const off = await setup(t)
+  t.notOk(headerOf((await off.app.inject({ method: 'GET', url: '/documentation/json' })).json(), '/teleconsultation'), 'not documented when ignored')
+})
