@@ -12,6 +12,7 @@ import { recordingRoutes } from './recordings/routes.js'
 import { PlatformLogController } from './platform/request-log.js'
 import { registerStatusRoutes } from './platform/status.js'
 import { installServerTimeouts } from './platform/server-timeouts.js'
+import { frameworkErrors, installNotFound } from './platform/unroutable.js'
 import { createValidatorCompiler } from './platform/validation.js'
 import { createServices, type ServiceOverrides, type Services } from './services.js'
 import { settingsRoutes } from './settings/routes.js'
@@ -50,6 +51,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
     trustProxy: trustedProxies ?? false,
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
     schemaErrorFormatter: formatSchemaErrors,
+    frameworkErrors,
     return503OnClosing: false,
     // Node checks the headers timeout at this interval (30 s by default).
     http: { connectionsCheckingInterval: 1_000 }
@@ -58,6 +60,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
 
   app.setValidatorCompiler(createValidatorCompiler())
   installErrorHandler(app)
+  installNotFound(app)
   await registerMetrics(app, metrics, env.EXPOSE_METRICS)
   await registerOpenApi(app, {
     userIdPathInRequest: config.service.userIdPathInRequest,
@@ -81,7 +84,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
     await api.register(async (callers) => {
       if (services.tokens !== undefined) callers.addHook('onRoute', documentBearer)
       await callers.register(requestContext, { config, verifier: services.tokens })
-      await callers.register(teleconsultationRoutes, { teleconsultations: services.teleconsultations, authorization: services.authorization })
+      await callers.register(teleconsultationRoutes, { teleconsultations: services.teleconsultations, authorization: services.authorization, idempotency: services.idempotency })
       await callers.register(credentialsRoutes, { credentials: services.credentials, authorization: services.authorization, maxExpiresIn: env.CREDENTIALS_MAX_EXPIRES_IN })
       await callers.register(settingsRoutes, { settings: services.settings })
       await callers.register(transcriptionRoutes, { transcriptions: services.transcriptions })

@@ -19,6 +19,7 @@ import { createMemoryStores } from './store/memory.js'
 import type { Stores } from './store/types.js'
 import type { TeleconsultationEvents } from './teleconsultations/events.js'
 import { createRoomCloser, type RoomCloser, type RoomCloserOptions } from './teleconsultations/closer.js'
+import { createIdempotency, type Idempotency } from './teleconsultations/idempotency.js'
 import { createRoomReaper, type ReaperOptions, type RoomReaper } from './teleconsultations/reaper.js'
 import { createTeleconsultationService, type TeleconsultationService } from './teleconsultations/service.js'
 import { createTranscriptionService, type TranscriptionService } from './transcription/service.js'
@@ -88,6 +89,8 @@ export interface Services {
   publisher: EventPublisher
   /** EVENTS_WEBHOOK_URL set only: the outbox's delivery worker. */
   eventDelivery?: EventDelivery
+  /** IDEMPOTENCY_KEYS=true only. */
+  idempotency?: Idempotency
   /** Stops the background work, then closes the upstream pools; bounded (about a second). */
   close: () => Promise<void>
 }
@@ -111,7 +114,7 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
   const identity = overrides.identity ?? createIdentityProvider(config, overrides)
   const authentication = authenticationMode(env)
   const tokens = authentication !== undefined ? createTokenVerifier({ env, mode: authentication, timeoutMs: env.IDENTITY_TIMEOUT_MS, observer: overrides.upstreamObserver }) : undefined
-  const users = createKaleyraUsers({ kaleyra, userMap: stores.userMap })
+  const users = createKaleyraUsers({ kaleyra, userMap: stores.userMap, idSecret: env.KALEYRA_USER_ID_SECRET ?? env.BANDYER_API_SECRET_KEY })
   const { events } = host
   const eventDelivery = env.EVENTS_WEBHOOK_URL !== undefined && env.EVENTS_WEBHOOK_SECRET !== undefined
     ? createEventDelivery({
@@ -132,7 +135,8 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
       { name: 'teleconsultation store', ping: async () => { await stores.teleconsultations.ping() } },
       { name: 'user-id map store', ping: async () => { await stores.userMap.ping() } },
       // A wrong EVENTS_OUTBOX_CRUD_NAME would lose every event: it shows here instead.
-      ...(env.EVENTS_WEBHOOK_URL !== undefined && stores.outbox !== undefined ? [{ name: 'event outbox store', ping: async () => { await stores.outbox?.ping() } }] : [])
+      ...(env.EVENTS_WEBHOOK_URL !== undefined && stores.outbox !== undefined ? [{ name: 'event outbox store', ping: async () => { await stores.outbox?.ping() } }] : []),
+      ...(env.IDEMPOTENCY_KEYS ? [{ name: 'idempotency key store', ping: async () => { await stores.idempotency.ping() } }] : [])
     ],
     kaleyra,
     log: host.log,
@@ -167,6 +171,7 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     transcriptions: createTranscriptionService({ config, kaleyra, store: stores.teleconsultations, log: host.log, spoolDirectory: overrides.transcriptionSpoolDirectory }),
     recordings: createRecordingService({ config, kaleyra, store: stores.teleconsultations }),
     readiness,
+    idempotency: env.IDEMPOTENCY_KEYS ? createIdempotency({ store: stores.idempotency, now: overrides.now }) : undefined,
     async close () {
       // Bounded: background work gets BACKGROUND_CLOSE_GRACE_MS to end its current step (the event
       // delivery last, after everything that publishes), then the pools close (cutting what is
@@ -176,7 +181,7 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
         await eventDelivery?.close()
       })()
       await Promise.race([background, sleep(BACKGROUND_CLOSE_GRACE_MS, undefined, { ref: false })])
-      await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), stores.outbox?.close(), identity.close(), tokens?.close()])
+      await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), stores.outbox?.close(), stores.idempotency.close(), identity.close(), tokens?.close()])
       await Promise.race([background, sleep(BACKGROUND_CLOSE_GRACE_MS, undefined, { ref: false })])
     }
   }
@@ -210,6 +215,7 @@ function createStores (config: AppConfig, log: FastifyBaseLogger, overrides: Ser
     teleconsultationsPath: env.TELECONSULTATIONS_CRUD_NAME,
     userMapPath: env.USER_ID_MAP_CRUD_NAME,
     outboxPath: env.EVENTS_WEBHOOK_URL !== undefined ? env.EVENTS_OUTBOX_CRUD_NAME : undefined,
+    idempotencyPath: env.IDEMPOTENCY_CRUD_NAME,
     userIdHeader: env.USERID_HEADER_KEY,
     observer: overrides.upstreamObserver,
     log,

@@ -2,6 +2,7 @@ import formBody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { CALLER_SECURITY, FORM_OR_JSON } from '../platform/openapi.js'
 import { formOrJsonUnsupported } from '../platform/schemas.js'
+import { refusePlainText } from '../platform/unroutable.js'
 import type { Authorization } from '../identity/authorization.js'
 import { credentialsBodySchema, CredentialsSchema, DEFAULT_EXPIRES_IN_SECONDS, errors } from './schemas.js'
 import type { CredentialsService } from './service.js'
@@ -12,6 +13,7 @@ export const credentialsRoutes: FastifyPluginAsyncTypebox<{
   /** CREDENTIALS_MAX_EXPIRES_IN: the longest expiresIn accepted. */
   maxExpiresIn: number
 }> = async (fastify, { credentials, authorization, maxExpiresIn }) => {
+  refusePlainText(fastify)
   const bodySchema = credentialsBodySchema(maxExpiresIn)
   const defaultExpiresIn = Math.min(DEFAULT_EXPIRES_IN_SECONDS, maxExpiresIn)
   // Like custom-plugin-lib, a flat form body is accepted too (this plugin only: nested bodies stay JSON).

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import type { KaleyraRole, UpdateUserRequest } from '../kaleyra/wire.js'
 import { StoreDuplicateError } from '../store/errors.js'
@@ -9,12 +9,14 @@ const ID_PREFIX = 'tcs-'
 const KNOWN_PLUS_LIMIT = 10_000
 
 /**
- * The Kaleyra user id of an external user: a hash, so it fits Kaleyra's charset and length,
- * never collides in practice (160 bits), carries no personal data, and is the same in every
- * process. Creating a user is therefore idempotent: a duplicate from Kaleyra means "already exists".
+ * The Kaleyra id of a new external user: a keyed hash (HMAC-SHA256 with KALEYRA_USER_ID_SECRET),
+ * so it fits Kaleyra's charset and length, never collides in practice (160 bits), and is the
+ * same in every process sharing the secret (creating a user is therefore idempotent: a duplicate
+ * from Kaleyra means "already exists"), yet nobody without the secret can tell from an id seen
+ * in a room whose e-mail or tax code it stands for. Users already mapped keep their ids.
  */
-export function kaleyraUserIdFor (externalId: string): string {
-  return ID_PREFIX + createHash('sha256').update(externalId, 'utf8').digest('hex').slice(0, 40)
+export function kaleyraUserIdFor (externalId: string, secret: string): string {
+  return ID_PREFIX + createHmac('sha256', secret).update(externalId, 'utf8').digest('hex').slice(0, 40)
 }
 
 export interface KaleyraUserRequest {
@@ -34,7 +36,7 @@ export type KaleyraUsers = ReturnType<typeof createKaleyraUsers>
  * A creation that meets an existing user adopts it, reactivating it when Kaleyra says it is
  * inactive (Kaleyra refuses to create a user with the id of an inactive one).
  */
-export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: UserMapStore }) {
+export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: UserMapStore, idSecret: string }) {
   const inFlight = new Map<string, Promise<string>>()
   const knownPlus = new Set<string>()
 
@@ -68,7 +70,7 @@ export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: Use
       if (user.role === 'plus' && existing.role !== 'plus') await ensurePlus(existing.bandyerId)
       return existing.bandyerId
     }
-    const bandyerId = kaleyraUserIdFor(user.userId)
+    const bandyerId = kaleyraUserIdFor(user.userId, deps.idSecret)
     const { created } = await deps.kaleyra.createUser(bandyerId, user.role)
     // Not created: the user was there already (an earlier attempt, another replica, a user
     // deactivated since), maybe as basic.

@@ -31,7 +31,11 @@ export function formatSchemaErrors (errors: FastifySchemaValidationError[], data
   const relevant = errors.filter(e => e.keyword !== 'anyOf' && e.keyword !== 'oneOf')
   const pool = relevant.length > 0 ? relevant : errors
   const depth = Math.max(...pool.map(e => e.instancePath.split('/').length))
-  const deepest = pool.filter(e => e.instancePath.split('/').length === depth)
+  const atDepth = pool.filter(e => e.instancePath.split('/').length === depth)
+  // Beside another error at the same place, a type error comes from a union branch the value is
+  // not (participants as an object missing `number` is not "must be array").
+  const untyped = atDepth.filter(e => e.keyword !== 'type')
+  const deepest = untyped.length > 0 && untyped.length < atDepth.length ? untyped : atDepth
   const first = deepest[0]
   let message: string
   const types = deepest.filter(e => e.keyword === 'type' && e.instancePath === first.instancePath)

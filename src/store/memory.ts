@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { createMemoryOutboxStore } from './outbox.js'
 import { StoreConflictError, StoreDuplicateError, StoreNotFoundError } from './errors.js'
-import type { Stores, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore, UserMapRecord, UserMapStore } from './types.js'
+import type {
+  HeldIdempotencyRecord, IdempotencyStore, Stores, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore, UserMapRecord, UserMapStore
+} from './types.js'
 
 /** Ids look like the CRUD Service's ObjectIds, so clients see the same format in both modes. */
 export function newObjectId (): string {
@@ -77,6 +79,54 @@ export function createMemoryUserMapStore (): UserMapStore {
   }
 }
 
+// ---- Idempotency keys ----
+
+/**
+ * Idempotency keys in a map whose insertion order is their expiry order (one lifetime for all,
+ * a take-over re-inserts), so expired keys are dropped from the front as new ones come.
+ */
+export function createMemoryIdempotencyStore (now: () => number = Date.now): IdempotencyStore {
+  const held = new Map<string, HeldIdempotencyRecord>()
+
+  function dropExpired (): void {
+    for (const [key, record] of held) {
+      if (Date.parse(record.expiresAt) > now()) break
+      held.delete(key)
+    }
+  }
+
+  function current (id: string, reservationId: string): HeldIdempotencyRecord | undefined {
+    const record = held.get(id)
+    return record?.reservationId === reservationId ? record : undefined
+  }
+
+  return {
+    async reserve (record) {
+      dropExpired()
+      const holder = held.get(record.key)
+      if (holder !== undefined) return { reserved: false, holder: structuredClone(holder) }
+      held.set(record.key, { ...structuredClone(record), id: record.key })
+      return { reserved: true, id: record.key }
+    },
+    async takeOver (holder, record) {
+      if (current(holder.id, holder.reservationId) === undefined) return false
+      held.delete(holder.id)
+      held.set(holder.id, { ...structuredClone(record), id: holder.id })
+      return true
+    },
+    async complete (id, reservationId, answer) {
+      const record = current(id, reservationId)
+      if (record !== undefined) held.set(id, { ...record, state: 'DONE', answer: structuredClone(answer) })
+    },
+    async release (id, reservationId) {
+      const record = current(id, reservationId)
+      if (record !== undefined) held.set(id, { ...record, state: 'RELEASED' })
+    },
+    async ping () {},
+    async close () {}
+  }
+}
+
 export function createMemoryStores (): Stores {
-  return { teleconsultations: createMemoryTeleconsultationStore(), userMap: createMemoryUserMapStore(), outbox: createMemoryOutboxStore() }
+  return { teleconsultations: createMemoryTeleconsultationStore(), userMap: createMemoryUserMapStore(), idempotency: createMemoryIdempotencyStore(), outbox: createMemoryOutboxStore() }
 }

@@ -90,9 +90,53 @@ export interface UserMapStore {
   close: () => Promise<void>
 }
 
+// ---- Idempotency keys (IDEMPOTENCY_KEYS: the Idempotency-Key header of creations) ----
+
+export type IdempotencyState = 'PENDING' | 'DONE' | 'RELEASED'
+
+/** One client key of one caller: who holds it, for which request, and the answer once there is one. */
+export interface IdempotencyRecord {
+  /** Hash of the caller and the client's key (neither is stored as such). */
+  key: string
+  /** Hash of the request the key was first used for (route, target, canonical body). */
+  fingerprint: string
+  /** Random id of this use of the key: completing, releasing and taking it over are conditional on it. */
+  reservationId: string
+  /** PENDING while the request runs, DONE with its answer, RELEASED when it failed (the key is free). */
+  state: IdempotencyState
+  /** ISO date from which the key is free again, whatever its state. */
+  expiresAt: string
+  /** DONE: the answer repeats get. */
+  answer?: IdempotentAnswer
+}
+
+export interface IdempotentAnswer {
+  statusCode: number
+  /** The JSON body; absent for an empty one. */
+  body?: Record<string, unknown>
+}
+
+/** A reservation as the store holds it: `id` names it in the store's later calls. */
+export type HeldIdempotencyRecord = IdempotencyRecord & { id: string }
+
+export interface IdempotencyStore {
+  /** Inserts a PENDING record unless the key is taken (unique key across replicas); else answers who holds it. */
+  reserve: (record: IdempotencyRecord, ctx?: StoreContext) => Promise<{ reserved: true, id: string } | { reserved: false, holder: HeldIdempotencyRecord }>
+  /** Replaces a released or expired holder by `record`, conditional on the holder's reservationId; false when another request did first. */
+  takeOver: (holder: HeldIdempotencyRecord, record: IdempotencyRecord, ctx?: StoreContext) => Promise<boolean>
+  /** PENDING → DONE with the answer (conditional on the reservationId). */
+  complete: (id: string, reservationId: string, answer: IdempotentAnswer, ctx?: StoreContext) => Promise<void>
+  /** PENDING → RELEASED (conditional on the reservationId): the request failed, the key may be used again. */
+  release: (id: string, reservationId: string, ctx?: StoreContext) => Promise<void>
+  ping: () => Promise<void>
+  close: () => Promise<void>
+}
+
 export interface Stores {
   teleconsultations: TeleconsultationStore
   userMap: UserMapStore
   /** EVENTS_WEBHOOK_URL: the events waiting for delivery (the CRUD store has it only when the URL is set). */
   outbox?: EventOutboxStore
+  /** Used only with IDEMPOTENCY_KEYS=true. */
+  idempotency: IdempotencyStore
 }

@@ -1,21 +1,39 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Authorization } from '../identity/authorization.js'
 import { CALLER_ID_SECURITY, CALLER_SECURITY } from '../platform/openapi.js'
+import { refusePlainText } from '../platform/unroutable.js'
 import {
-  CreateBodySchema, CreatedSchema, errors, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, UploadsDeletedSchema,
+  CreateBodySchema, CreatedSchema, errors, IdempotencyHeadersSchema, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, UploadsDeletedSchema,
   ViewQuerySchema, ViewSchema
 } from './schemas.js'
+import type { Idempotency } from './idempotency.js'
 import type { TeleconsultationService } from './service.js'
+import type { IdempotentAnswer } from '../store/types.js'
 
 const tags = ['Teleconsultations']
 
 export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
   teleconsultations: TeleconsultationService
   authorization: Authorization
-}> = async (fastify, { teleconsultations, authorization }) => {
+  /** IDEMPOTENCY_KEYS=true only: creations honour the Idempotency-Key header. */
+  idempotency?: Idempotency
+}> = async (fastify, { teleconsultations, authorization, idempotency }) => {
+  refusePlainText(fastify)
   // WRITE_GROUPS / WRITE_BACKOFFICE: checked after validation and before any work.
   const writer = async (request: FastifyRequest): Promise<void> => { await authorization.requireWriter(request.ctx, request.headers) }
+  // The header is documented and validated only when it is honoured: otherwise it is ignored, as by 2.1.
+  const idempotencyHeaders = idempotency !== undefined ? { headers: IdempotencyHeadersSchema } : {}
+
+  /** Runs a creation, once per Idempotency-Key when the request has one; repeats get the first answer. */
+  async function once (request: FastifyRequest, reply: FastifyReply, operation: string, target: string | undefined, work: () => Promise<IdempotentAnswer>): Promise<FastifyReply> {
+    const clientKey = request.headers['idempotency-key']
+    const answer = idempotency === undefined || typeof clientKey !== 'string'
+      ? await work()
+      : await idempotency.run({ clientKey, callerId: request.ctx.callerId, operation, target, body: request.body }, request.ctx, work)
+    if ('replayed' in answer && answer.replayed) reply.header('idempotent-replayed', 'true')
+    return reply.code(answer.statusCode).send(answer.body)
+  }
 
   fastify.post('/teleconsultation', {
     config: { refusal: { label: 'POST /teleconsultation' } },
@@ -25,11 +43,14 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
       summary: 'Create a teleconsultation',
       description: 'Stores the teleconsultation and, when every participant is known, creates its Kaleyra room.',
       body: CreateBodySchema,
-      response: { 201: CreatedSchema, 400: errors.createBadRequest, 401: errors.credentialsRefused, 403: errors.forbidden, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
+      ...idempotencyHeaders,
+      response: { 201: CreatedSchema, 400: errors.createBadRequest, 401: errors.credentialsRefused, 403: errors.forbidden, 409: errors.idempotencyInProgress, 413: errors[413], 415: errors[415], 422: errors.idempotencyKeyReused, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
-    const roomId = await teleconsultations.create(request.body, request.ctx)
-    return reply.code(201).send({ roomId })
+    return await once(request, reply, 'POST /teleconsultation', undefined, async () => {
+      const roomId = await teleconsultations.create(request.body, request.ctx)
+      return { statusCode: 201, body: { roomId } }
+    })
   })
 
   fastify.patch('/teleconsultation/:id', {
@@ -59,11 +80,14 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
       deprecated: true,
       params: IdParamsSchema,
       body: ParticipantDataSchema,
-      response: { 201: NoContent, 400: errors.participantBadRequest, 401: errors.credentialsRefused, 403: errors.forbidden, 404: errors.notFound, 409: errors.participantConflict, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
+      ...idempotencyHeaders,
+      response: { 201: NoContent, 400: errors.participantBadRequest, 401: errors.credentialsRefused, 403: errors.forbidden, 404: errors.notFound, 409: errors.participantConflict, 413: errors[413], 415: errors[415], 422: errors.idempotencyKeyReused, 502: errors[502], 503: errors[503], 504: errors[504] }
     }
   }, async (request, reply) => {
-    await teleconsultations.addParticipant(request.params.id, request.body, request.ctx)
-    return reply.code(201).send()
+    return await once(request, reply, 'POST /teleconsultation/:id/participants/data', request.params.id, async () => {
+      await teleconsultations.addParticipant(request.params.id, request.body, request.ctx)
+      return { statusCode: 201 }
+    })
   })
 
   fastify.get('/teleconsultation/:id', {

@@ -38,6 +38,17 @@ function toIso (value: string): string {
   return new Date(value).toISOString()
 }
 
+/** Dates a teleconsultation can have (docs/api.md): outside, a typo (a two-digit year, 0001, 9999) rather than an appointment. */
+export const EARLIEST_DATE = '2000-01-01T00:00:00.000Z'
+export const LATEST_DATE = '2100-12-31T23:59:59.999Z'
+
+function assertInRange (field: string, value: string): void {
+  const time = Date.parse(value)
+  if (!(time >= Date.parse(EARLIEST_DATE) && time <= Date.parse(LATEST_DATE))) {
+    throw new BadSchedule(`${field} must be between 2000-01-01 and 2100-12-31`)
+  }
+}
+
 /** The end: given, or start + duration, or (PATCH) the stored one. */
 function endDateOf (input: ScheduleInput, start: string, current: Schedule | null): string | undefined {
   if (input.end_date !== undefined) return input.end_date
@@ -61,6 +72,10 @@ export function resolveSchedule (input: ScheduleInput, current: Schedule | null,
   if (start === undefined) throw new BadSchedule('start_date is required')
   const end = endDateOf(input, start, current)
   if (end === undefined) throw new BadSchedule('one of end_date and duration_in_seconds is required')
+  // Only the dates this request gives: a stored record keeps whatever dates it has.
+  if (input.start_date !== undefined) assertInRange('start_date', input.start_date)
+  if (input.end_date !== undefined) assertInRange('end_date', input.end_date)
+  else if (input.duration_in_seconds !== undefined) assertInRange('the end (start_date + duration_in_seconds)', end)
 
   const seconds = (Date.parse(end) - Date.parse(start)) / 1000
   if (!Number.isFinite(seconds)) throw new BadSchedule('the dates are out of range')

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { errorResponse, jsonBodyErrors, NoContent, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
+import { IdempotencyKeyReused, IN_PROGRESS_MESSAGE } from './idempotency.js'
 
 // Ids and names no user can have: blank, or with control characters (NUL, CR, LF...).
 const NO_CONTROL_CHARS = '^[^\\u0000-\\u001F\\u007F]*$'
@@ -52,6 +53,16 @@ export const UpdateBodySchema = Type.Object({
   duration_in_seconds: Type.Optional(Duration)
 }, { examples: [{ start_date: '2030-02-22T16:00:00.000Z', duration_in_seconds: 1800 }] })
 export type UpdateBody = Static<typeof UpdateBodySchema>
+
+export const IdempotencyHeadersSchema = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 255,
+    pattern: '^[\\x21-\\x7E]+$',
+    description: 'IDEMPOTENCY_KEYS=true: a key of the client\'s choice (printable ASCII, no spaces, up to 255) making a retried creation safe: for 24 h the same key with the same body answers the first answer and creates nothing more (header `idempotent-replayed: true`); with another body 422; while the first request runs 409.',
+    examples: ['8e03978e-40d5-43e8-bc93-6894a57f9324']
+  }))
+})
 
 export const IdParamsSchema = Type.Object({
   id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Teleconsultation id (the store id, not the Kaleyra room id)', examples: ['65a1f0c2e4b0a1b2c3d4e5f6'] })
@@ -116,7 +127,9 @@ export const errors = {
   notFound: errorResponse('No such teleconsultation', `Room with id ${EXAMPLE_ID} not found on CRUD`),
   updateConflict: errorResponse('The teleconsultation can no longer be modified', frozen(`PATCH /teleconsultation/${EXAMPLE_ID}`)),
   deleteConflict: errorResponse('Modified concurrently three times in a row: retry', `Failed DELETE /teleconsultation/${EXAMPLE_ID}: the teleconsultation was modified concurrently, retry`),
-  participantConflict: errorResponse('The teleconsultation can no longer be modified', frozen(`POST /teleconsultation/${EXAMPLE_ID}/participants/data`)),
+  participantConflict: errorResponse('The teleconsultation can no longer be modified, or (IDEMPOTENCY_KEYS) a request with the same Idempotency-Key is in progress', frozen(`POST /teleconsultation/${EXAMPLE_ID}/participants/data`), IN_PROGRESS_MESSAGE),
+  idempotencyInProgress: errorResponse('IDEMPOTENCY_KEYS: a request with the same Idempotency-Key is in progress; retry later', IN_PROGRESS_MESSAGE),
+  idempotencyKeyReused: errorResponse('IDEMPOTENCY_KEYS: the Idempotency-Key was used for another request', new IdempotencyKeyReused().message),
   ...jsonBodyErrors,
   ...upstreamErrors
 }

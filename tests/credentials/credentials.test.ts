@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import t from 'tap'
-import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
+import { kaleyraUserIdFor } from '../helpers/kaleyra-ids.js'
 import { eachStore, KALEYRA_FAULT_TIMEOUT, setup } from '../helpers/app.js'
 import { as, body } from '../helpers/fixtures.js'
 
@@ -60,7 +60,7 @@ eachStore(t, 'expiresIn outside 360–86400 is a 400 naming the field, and nothi
   }
   t.equal(emulator.users().length, 1)
   const notJson = await app.inject({ method: 'POST', url: '/credentials', headers: { ...as('doctor-1', ['doctor']), 'content-type': 'text/plain' }, payload: 'expiresIn=3600' })
-  t.equal(notJson.statusCode, 400, 'a text body is not an object')
+  t.equal(notJson.statusCode, 415, 'a text body is not JSON')
 })
 
 eachStore(t, 'no user in the headers: 401 and no Kaleyra call', async (t, store) => {

@@ -13,6 +13,7 @@ import type { Stores } from '../../src/store/types.js'
 import type { FakeCrudService } from '../fakes/crud-service.js'
 import { startCrud } from './crud.js'
 import { captureLogs, type CapturedLogs } from './logs.js'
+import { TEST_USER_ID_SECRET } from './kaleyra-ids.js'
 
 export interface TestContext {
   app: FastifyInstance
@@ -42,7 +43,7 @@ export function eachStore (t: Tap, name: string, fn: (t: Tap, store: StoreKind) 
 export interface SetupOptions {
   /** Which store to build when `stores` is not given (default memory). */
   store?: StoreKind
-  env?: Record<string, string>
+  env?: Record<string, string | undefined>
   /** Replaces the default service configuration file content. */
   serviceConfig?: unknown
   stores?: Stores
@@ -96,7 +97,7 @@ export async function storesOf (t: Teardown, kind: StoreKind, crud?: FakeCrudSer
     userIdHeader: 'miauserid',
     ...FAST_CRUD
   })
-  t.teardown(async () => { await Promise.all([stores.teleconsultations.close(), stores.userMap.close()]) })
+  t.teardown(async () => { await Promise.all([stores.teleconsultations.close(), stores.userMap.close(), stores.idempotency.close()]) })
   return stores
 }
 
@@ -117,6 +118,7 @@ export async function setup (t: Teardown, opts: SetupOptions = {}): Promise<Test
   const config = loadConfig({
     BANDYER_BASE_URL: emulator.url,
     BANDYER_API_SECRET_KEY: emulator.apiKey,
+    KALEYRA_USER_ID_SECRET: TEST_USER_ID_SECRET,
     KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
     CRUD_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
     IDENTITY_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),

@@ -14,6 +14,8 @@ export const USER_MAP_FIELDS = ['receivedUserId', 'bandyerId', 'fullName', 'grou
 
 /** The event outbox collection (EVENTS_WEBHOOK_URL) as docs/crud-collections.md tells to define it. */
 export const EVENT_OUTBOX_FIELDS = ['eventId', 'type', 'occurredAt', 'teleconsultationId', 'data', 'attempts', 'nextAttemptAt', 'status', 'version']
+/** The idempotency-key collection as docs/crud-collections.md tells to define it (IDEMPOTENCY_KEYS=true). */
+export const IDEMPOTENCY_FIELDS = ['key', 'fingerprint', 'reservationId', 'state', 'expiresAt', 'statusCode', 'response']
 
 /** A fake CRUD Service with the collections under their default paths, closed at teardown. */
 export async function startCrud (t: { teardown: (fn: () => unknown) => void }, opts: { uniqueUserIds?: boolean } = {}): Promise<FakeCrudService> {
@@ -21,7 +23,8 @@ export async function startCrud (t: { teardown: (fn: () => unknown) => void }, o
     collections: {
       teleconsultations: { fields: TELECONSULTATION_FIELDS },
       teleconsultations_users: { fields: USER_MAP_FIELDS, unique: opts.uniqueUserIds === false ? [] : ['receivedUserId'] },
-      teleconsultation_events: { fields: EVENT_OUTBOX_FIELDS, unique: ['eventId'] }
+      teleconsultation_events: { fields: EVENT_OUTBOX_FIELDS, unique: ['eventId'] },
+      teleconsultations_idempotency: { fields: IDEMPOTENCY_FIELDS, unique: ['key'] }
     }
   })
   t.teardown(() => crud.close())

@@ -44,7 +44,7 @@ export function faultyStores (inner: Stores) {
     close: async () => { await m.close() }
   }
   return {
-    stores: { teleconsultations, userMap } satisfies Stores,
+    stores: { teleconsultations, userMap, idempotency: inner.idempotency } satisfies Stores,
     failNext (method: StoreMethod, times = 1): void { failing.set(method, times) },
     /** How many calls of `method` completed without throwing. */
     succeeded (method: StoreMethod): number { return done.get(method) ?? 0 },

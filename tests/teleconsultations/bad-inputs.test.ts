@@ -57,7 +57,17 @@ const cases: BadInput[] = [
   post('body is an array', [body()], /body must be object/),
   post('body is null', null, /body must be object|Body cannot be empty/),
   { name: 'malformed JSON', method: 'POST', url: '/teleconsultation', raw: '{"participants": {', headers: { 'content-type': 'application/json' }, status: 400, message: /JSON/ },
-  { name: 'plain text body', method: 'POST', url: '/teleconsultation', raw: 'participants=1', headers: { 'content-type': 'text/plain' }, status: 400, message: /body must be object/ },
+  { name: 'plain text body', method: 'POST', url: '/teleconsultation', raw: 'participants=1', headers: { 'content-type': 'text/plain' }, status: 415, message: /Unsupported Media Type: text\/plain \(send application\/json\)/ },
+  { name: 'plain text PATCH body', method: 'PATCH', url: '/teleconsultation/:id', raw: '{"duration_in_seconds":600}', headers: { 'content-type': 'text/plain; charset=utf-8' }, status: 415, message: /Unsupported Media Type: text\/plain/ },
+  post('participants without number', { ...body(), participants: { data: [doctor()] } }, /body\.participants must have required property 'number'/),
+  post('participants without data', { ...body(), participants: { number: 2 } }, /body\.participants must have required property 'data'/),
+  post('start_date before 2000', { ...body(), start_date: '1999-12-31T23:00:00.000Z' }, /start_date must be between 2000-01-01 and 2100-12-31/),
+  post('start_date in year 1', { ...body(), start_date: '0001-01-01T10:00:00Z', end_date: '0001-01-01T11:00:00Z', duration_in_seconds: undefined }, /start_date must be between 2000-01-01 and 2100-12-31/),
+  post('end_date after 2100', body({ start, end: '2101-01-01T00:00:00.000Z' }), /end_date must be between 2000-01-01 and 2100-12-31/),
+  post('a duration ending after 2100', body({ start: '2100-12-31T23:00:00.000Z', duration: 7200 }), /the end \(start_date \+ duration_in_seconds\) must be between 2000-01-01 and 2100-12-31/),
+  patch('PATCH start_date in 1970', { start_date: '1970-01-01T00:00:00.000Z' }, /start_date must be between 2000-01-01 and 2100-12-31/),
+  { name: 'unknown, very long path', method: 'GET', url: `/${'x'.repeat(5000)}`, status: 404, message: /^Route GET:\/x{99}… \(5001 characters\) not found$/ },
+  { name: 'path parameter over the router limit', method: 'DELETE', url: `/teleconsultation/${'a'.repeat(5000)}`, status: 414, message: /^a path parameter is too long: \/teleconsultation\/a+… \(5018 characters\)$/ },
   { name: 'XML body', method: 'POST', url: '/teleconsultation', raw: '<participants/>', headers: { 'content-type': 'application/xml' }, status: 415, message: /Unsupported Media Type/ },
   { name: 'oversized body', method: 'POST', url: '/teleconsultation', raw: JSON.stringify({ ...body(), pad: 'x'.repeat(1_100_000) }), headers: { 'content-type': 'application/json' }, status: 413, message: /too large/ },
   patch('PATCH with both end_date and duration', { end_date: isoFromNow(3 * HOUR), duration_in_seconds: 600 }, /only one of end_date and duration_in_seconds/),
@@ -96,7 +106,8 @@ eachStore(t, `${cases.length} bad inputs: each a 4xx naming the problem, nothing
     })
     t.equal(res.statusCode, c.status, `${c.name}: status`)
     const answer = res.json()
-    t.match(answer.error === undefined ? '' : String(answer.message ?? answer.error), c.message, `${c.name}: message names the problem (${res.body})`)
+    t.match(answer.error === undefined ? '' : String(answer.message ?? answer.error), c.message, `${c.name}: message names the problem (${res.body.slice(0, 300)})`)
+    t.ok(res.body.length < 400, `${c.name}: the answer does not echo the input at length`)
   }
 
   t.same(await stores.teleconsultations.get(id), recordBefore, 'the stored teleconsultation is unchanged')

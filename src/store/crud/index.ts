@@ -4,6 +4,7 @@ import { HttpUpstream, type UpstreamObserver } from '../../upstream/http.js'
 import type { Stores } from '../types.js'
 import { createCrudCollection } from './client.js'
 import { createCrudOutboxStore } from './outbox.js'
+import { createCrudIdempotencyStore } from './idempotency.js'
 import { createCrudTeleconsultationStore } from './teleconsultations.js'
 import { createCrudUserMapStore } from './user-map.js'
 
@@ -15,6 +16,8 @@ export interface CrudStoresOptions {
   userMapPath: string
   /** EVENTS_OUTBOX_CRUD_NAME, given only with EVENTS_WEBHOOK_URL: no outbox store otherwise. */
   outboxPath?: string
+  /** Collection of the idempotency keys (used only with IDEMPOTENCY_KEYS=true). */
+  idempotencyPath?: string
   /** Header carrying the caller's id, from which the CRUD Service fills creatorId/updaterId. */
   userIdHeader: string
   dispatcher?: Dispatcher
@@ -53,6 +56,10 @@ export function createCrudStores (opts: CrudStoresOptions): Stores {
     }),
     ...(opts.outboxPath !== undefined
       ? { outbox: createCrudOutboxStore({ collection: createCrudCollection({ ...common, path: opts.outboxPath, label: 'eventOutbox' }), onClose }) }
-      : {})
+      : {}),
+    idempotency: createCrudIdempotencyStore({
+      collection: createCrudCollection({ ...common, path: opts.idempotencyPath ?? 'teleconsultations_idempotency', label: 'idempotency' }),
+      onClose
+    })
   }
 }
