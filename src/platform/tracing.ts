@@ -136,15 +136,27 @@ function startTracing (): Tracing {
   return {
     async shutdown (log) {
       for (const instrumentation of instrumentations) instrumentation.disable()
+      // Bounded: the whole shutdown must end within WAIT_BEFORE_SERVER_CLOSE_SEC + 5 s, and the
+      // exporter keeps retrying an unreachable collector for OTEL_EXPORTER_OTLP_TIMEOUT (10 s).
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => { reject(new Error(`the collector did not take the spans within ${SHUTDOWN_EXPORT_MS} ms`)) }, SHUTDOWN_EXPORT_MS)
+        timer.unref()
+      })
       try {
-        await provider.shutdown()
+        await Promise.race([provider.shutdown(), deadline])
       } catch (err) {
         // The message only: an exporter error may carry the collector's answer.
         log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'traces not exported at shutdown')
+      } finally {
+        clearTimeout(timer)
       }
     }
   }
 }
+
+/** How long the spans still buffered at shutdown may take to reach the collector. */
+const SHUTDOWN_EXPORT_MS = 2_000
 
 /** The running tracing, or null when ENABLE_TRACING is not true (then nothing was loaded). */
 export const tracing: Tracing | null = process.env.ENABLE_TRACING === 'true' ? startTracing() : null

@@ -153,7 +153,7 @@ t.test('enabled, Kaleyra slow or hanging on deletions: 200 with deleted < total 
     const left = emulator.uploadsOf(room).length
     const later = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('doctor-1') })
     t.equal(later.statusCode, 200)
-    t.equal(later.json().total, left, 'a later call lists what is left')
+    t.ok(later.json().total <= left, `a later call lists at most what is left (${later.json().total as number} of ${left})`)
     t.ok(later.json().deleted > 0, `later call ${call} deletes some of the ${left} left`)
     await settled()
   }
