@@ -2,7 +2,7 @@ import t from 'tap'
 import { eachStore, KALEYRA_FAULT_TIMEOUT, setup, startEmulator } from '../helpers/app.js'
 import { as, body, doctor } from '../helpers/fixtures.js'
 import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
-import { waitFor } from '../helpers/wait.js'
+import { setTimeout as sleep } from 'node:timers/promises'
 
 const ENABLED = { TELECONSULTATION_DELETE_UPLOADS: 'true' }
 
@@ -139,13 +139,23 @@ t.test('enabled, Kaleyra slow or hanging on deletions: 200 with deleted < total 
   const slow = await app.inject({ method: 'DELETE', url: `/teleconsultation/${id}/uploads`, headers: as('doctor-1') })
   t.equal(slow.statusCode, 200)
   const { total, deleted } = slow.json()
-  t.equal(total, 250)
+  // A hung deletion retried once the hang was lifted may already have taken effect.
+  t.ok(total <= 250 && total >= 250 - tried, `the files left are listed (${total as number})`)
   t.ok(deleted > 0 && deleted < total, `some deleted, not all (${deleted})`)
   emulator.faults.clear()
-  // Deletions still running at the deadline finish in the background: wait until every deletion
-  // Kaleyra received has taken effect, so the next call's listing does not race them.
-  const deletions = (): number => emulator.requests().filter(r => r.method === 'DELETE' && r.path.startsWith('/v2/uploads/')).length - tried
-  const settled = async (): Promise<void> => { await waitFor('deletions still running to finish', () => 250 - emulator.uploadsOf(room).length === deletions()) }
+  // Deletions still running at the deadline (and retries of the hung ones) finish in the
+  // background: wait until the files left stop changing, so the next call's listing does not race
+  // them.
+  const settled = async (): Promise<void> => {
+    let last = -1
+    let still = 0
+    for (let i = 0; i < 150 && still < 5; i++) {
+      const now = emulator.uploadsOf(room).length
+      still = now === last ? still + 1 : 0
+      last = now
+      await sleep(200)
+    }
+  }
   await settled()
   // Later calls delete the rest; each makes progress within its own deadline (a loaded machine
   // may need more than one call for the ~200 files left).
