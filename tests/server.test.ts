@@ -7,7 +7,7 @@ import { readPackage } from '../src/platform/package-info.js'
 import { startEmulator, UPSTREAM_TIMEOUT_MS } from './helpers/app.js'
 import { startCrud } from './helpers/crud.js'
 import { body, isoFromNow } from './helpers/fixtures.js'
-import { httpCall, startProcess, type RunningProcess } from './helpers/process.js'
+import { httpCall, startCompiledServer, startProcess, type RunningProcess } from './helpers/process.js'
 import { hasSample, parsePrometheus, sampleValue } from './helpers/prometheus.js'
 import { waitFor, WAIT_TIMEOUT_MS } from './helpers/wait.js'
 
@@ -204,21 +204,14 @@ t.test('two service processes sharing one CRUD Service and one Kaleyra: 20 concu
   const emulator = await startEmulator(t)
   const crud = await startCrud(t)
   const replicas = await Promise.all([0, 1].map(async () => {
-    const proc = startProcess(t, [process.execPath, entry], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH,
-        BANDYER_BASE_URL: emulator.url,
-        BANDYER_API_SECRET_KEY: emulator.apiKey,
-        CRUD_SERVICE_URL: crud.url,
-        HTTP_PORT: '0',
-        LOG_LEVEL: 'info',
-        WAIT_BEFORE_SERVER_CLOSE_SEC: '0',
-        ...LONG_DEADLINES
-      }
+    const { url } = await startCompiledServer(t, {
+      BANDYER_BASE_URL: emulator.url,
+      BANDYER_API_SECRET_KEY: emulator.apiKey,
+      CRUD_SERVICE_URL: crud.url,
+      WAIT_BEFORE_SERVER_CLOSE_SEC: '0',
+      ...LONG_DEADLINES
     })
-    const listening = await proc.waitForLog('a replica to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))
-    return String(listening.msg).replace('Server listening at ', '')
+    return url
   }))
   const created = await httpCall(`${replicas[0]}/teleconsultation`, { method: 'POST', json: body({ start: isoFromNow(3_600_000) }) })
   t.equal(created.status, 201)

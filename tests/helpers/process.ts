@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
+import { fileURLToPath } from 'node:url'
 import { waitFor } from './wait.js'
 
 export interface RunningProcess {
@@ -58,6 +60,23 @@ export function startProcess (t: Teardown, command: string[], opts: SpawnOptions
       return found as Record<string, unknown>
     }
   }
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const SERVER_ENTRY = 'dist/server.js'
+
+/**
+ * The compiled service (`npm test` builds first) in a process of its own, on a free loopback
+ * port, info logs: `env` adds the rest (Kaleyra, CRUD, deadlines). Resolves once it listens.
+ */
+export async function startCompiledServer (t: Teardown, env: Record<string, string | undefined>, nodeArgs: string[] = []): Promise<{ proc: RunningProcess, url: string }> {
+  if (!existsSync(`${ROOT}/${SERVER_ENTRY}`)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` (npm test does it)`)
+  const proc = startProcess(t, [process.execPath, ...nodeArgs, SERVER_ENTRY], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HTTP_PORT: '0', LOG_LEVEL: 'info', ...env }
+  })
+  const listening = await proc.waitForLog('the server to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))
+  return { proc, url: String(listening.msg).replace('Server listening at ', '') }
 }
 
 export interface HttpAnswer { status: number, headers: Record<string, string | string[] | undefined>, body: string }

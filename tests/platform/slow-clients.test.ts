@@ -1,33 +1,20 @@
 import t from 'tap'
-import { existsSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { startEmulator, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
 import { body } from '../helpers/fixtures.js'
-import { httpCall, startProcess } from '../helpers/process.js'
+import { httpCall, startCompiledServer } from '../helpers/process.js'
 import { waitFor } from '../helpers/wait.js'
 
 // The compiled server (`npm test` builds first) with clients that stall part-way through a request.
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const entry = 'dist/server.js'
-
 async function serve (t: Parameters<typeof startEmulator>[0], env: Record<string, string>) {
-  if (!existsSync(`${root}/${entry}`)) throw new Error('dist/server.js is missing: run `npm run build` (npm test does it)')
   const emulator = await startEmulator(t)
-  const proc = startProcess(t, [process.execPath, entry], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      BANDYER_BASE_URL: emulator.url,
-      BANDYER_API_SECRET_KEY: emulator.apiKey,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'info',
-      KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
-      ...env
-    }
+  const { proc, url: listening } = await startCompiledServer(t, {
+    BANDYER_BASE_URL: emulator.url,
+    BANDYER_API_SECRET_KEY: emulator.apiKey,
+    KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+    ...env
   })
-  const listening = await proc.waitForLog('the server to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))
-  const url = new URL(String(listening.msg).replace('Server listening at ', ''))
+  const url = new URL(listening)
   return { emulator, proc, url: url.toString().replace(/\/$/, ''), port: Number(url.port) }
 }
 

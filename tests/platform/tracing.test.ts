@@ -3,7 +3,7 @@
 // secret or personal in them. Off, no OpenTelemetry SDK module is loaded (prom-client's no-op API only).
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,11 +13,9 @@ import { startEmulator, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
 import { startCrud } from '../helpers/crud.js'
 import { HOUR, isoFromNow } from '../helpers/fixtures.js'
 import { startOtlpReceiver, SPAN_KIND } from '../helpers/otlp-receiver.js'
-import { httpCall, startProcess, type RunningProcess } from '../helpers/process.js'
+import { httpCall, startCompiledServer, type RunningProcess } from '../helpers/process.js'
 import { startFakeIdentity } from '../identity/fixtures/fake-identity.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const entry = 'dist/server.js'
 /** Preloaded into the server: at exit, writes the files in the module cache to LOADED_MODULES_FILE. */
 const reportLoaded = fileURLToPath(new URL('./fixtures/report-loaded-modules.cjs', import.meta.url))
 const LONG_DEADLINES = { KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), CRUD_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), IDENTITY_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) }
@@ -28,13 +26,8 @@ const OTEL_API = `${OTEL_PACKAGES}api/`
 interface Teardown { teardown: (fn: () => unknown) => void }
 
 async function startServer (t: Teardown, env: Record<string, string>, nodeArgs: string[] = []): Promise<{ server: RunningProcess, url: string }> {
-  if (!existsSync(`${root}/${entry}`)) throw new Error('dist/server.js is missing: run `npm run build` (npm test does it)')
-  const server = startProcess(t, [process.execPath, ...nodeArgs, entry], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HTTP_PORT: '0', LOG_LEVEL: 'info', WAIT_BEFORE_SERVER_CLOSE_SEC: '0', ...LONG_DEADLINES, ...env }
-  })
-  const listening = await server.waitForLog('the server to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))
-  return { server, url: String(listening.msg).replace('Server listening at ', '') }
+  const { proc, url } = await startCompiledServer(t, { WAIT_BEFORE_SERVER_CLOSE_SEC: '0', ...LONG_DEADLINES, ...env }, nodeArgs)
+  return { server: proc, url }
 }
 
 interface Asserts { same: (found: unknown, wanted: unknown, message: string) => unknown }

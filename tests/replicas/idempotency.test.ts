@@ -1,42 +1,30 @@
 import t from 'tap'
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import type { KaleyraEmulator } from '../../src/emulator/index.js'
 import type { FakeCrudService } from '../fakes/crud-service.js'
 import { startEmulator, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
 import { startCrud } from '../helpers/crud.js'
 import { body, HOUR, isoFromNow } from '../helpers/fixtures.js'
-import { httpCall, startProcess } from '../helpers/process.js'
+import { httpCall, startCompiledServer } from '../helpers/process.js'
 
 // Two compiled service processes (`npm test` builds first) share one CRUD Service and one Kaleyra
 // answering room creations in 150 ms; each round sends one Idempotency-Key to both at once, then
 // again to both. Every round must make one room and one record, and every answer carry one id.
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const entry = 'dist/server.js'
 const ROUNDS = 10
 
 async function replica (t: Parameters<typeof startCrud>[0], emulator: KaleyraEmulator, crud: FakeCrudService): Promise<string> {
-  const proc = startProcess(t, [process.execPath, entry], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      BANDYER_BASE_URL: emulator.url,
-      BANDYER_API_SECRET_KEY: emulator.apiKey,
-      CRUD_SERVICE_URL: crud.url,
-      IDEMPOTENCY_KEYS: 'true',
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'info',
-      WAIT_BEFORE_SERVER_CLOSE_SEC: '0',
-      KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
-      CRUD_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS)
-    }
+  const { url } = await startCompiledServer(t, {
+    BANDYER_BASE_URL: emulator.url,
+    BANDYER_API_SECRET_KEY: emulator.apiKey,
+    CRUD_SERVICE_URL: crud.url,
+    IDEMPOTENCY_KEYS: 'true',
+    WAIT_BEFORE_SERVER_CLOSE_SEC: '0',
+    KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+    CRUD_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS)
   })
-  const listening = await proc.waitForLog('a replica to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))
-  return String(listening.msg).replace('Server listening at ', '')
+  return url
 }
 
 t.test(`one Idempotency-Key sent to two replicas at once, ${ROUNDS} rounds: one room and one record each`, async t => {
-  if (!existsSync(`${root}/${entry}`)) throw new Error('dist/server.js is missing: run `npm run build` (npm test does it)')
   const emulator = await startEmulator(t)
   const crud = await startCrud(t)
   const replicas = await Promise.all([replica(t, emulator, crud), replica(t, emulator, crud)])

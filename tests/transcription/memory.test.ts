@@ -2,17 +2,14 @@ import t from 'tap'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
 import { startEmulator, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
 import { as, body } from '../helpers/fixtures.js'
 import { startKaleyraProxy } from '../helpers/kaleyra-proxy.js'
-import { httpCall, startProcess } from '../helpers/process.js'
+import { httpCall, startCompiledServer } from '../helpers/process.js'
 
 // The memory bound of transcriptions Kaleyra sends without content-length, measured where it
 // matters: the resident memory of the compiled server, in a process of its own (Linux /proc).
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const entry = 'dist/server.js'
 const MiB = 1024 * 1024
 const SIZE = 45 * 1000 * 1000
 const CONCURRENT = 10
@@ -29,27 +26,18 @@ function memoryOf (pid: number): { rss: number, peak: number } {
 }
 
 t.test(`${CONCURRENT} concurrent 45 MB transcriptions without content-length: peak RSS growth of the server ≤ ${BOUND_MIB} MiB, temporary files removed`, { skip: existsSync('/proc/self/status') ? false : 'needs Linux /proc' }, async t => {
-  if (!existsSync(`${root}/${entry}`)) throw new Error('dist/server.js is missing: run `npm run build` (npm test does it)')
   const emulator = await startEmulator(t)
   const proxy = await startKaleyraProxy(emulator.url, { chunkedPaths: /^\/v2\/sessions\/[^/]+\/transcription/ })
   t.teardown(() => proxy.close())
   const spoolDir = mkdtempSync(join(tmpdir(), 'tcs-spool-test-'))
   t.teardown(() => rmSync(spoolDir, { recursive: true, force: true }))
-  const proc = startProcess(t, [process.execPath, entry], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      TMPDIR: spoolDir,
-      BANDYER_BASE_URL: proxy.url,
-      BANDYER_API_SECRET_KEY: emulator.apiKey,
-      HTTP_PORT: '0',
-      LOG_LEVEL: 'info',
-      KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
-      DEFAULT_RECORDING_TYPE: 'automatic'
-    }
+  const { proc, url } = await startCompiledServer(t, {
+    TMPDIR: spoolDir,
+    BANDYER_BASE_URL: proxy.url,
+    BANDYER_API_SECRET_KEY: emulator.apiKey,
+    KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+    DEFAULT_RECORDING_TYPE: 'automatic'
   })
-  const listening = await proc.waitForLog('the server to listen', r => String(r.msg).startsWith('Server listening at http://127.0.0.1:'))
-  const url = String(listening.msg).replace('Server listening at ', '')
   const created = await httpCall(`${url}/teleconsultation`, { method: 'POST', json: body() })
   t.equal(created.status, 201)
   const id = (JSON.parse(created.body) as { roomId: string }).roomId
