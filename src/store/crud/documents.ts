@@ -23,7 +23,8 @@ function strings (value: unknown): string[] | undefined {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : undefined
 }
 
-function isoDate (value: unknown): string | undefined {
+/** A stored date (ISO string or epoch ms) as RFC 3339 UTC; undefined when it is not one. */
+export function isoDate (value: unknown): string | undefined {
   if (typeof value !== 'string' && typeof value !== 'number') return undefined
   const time = new Date(value).getTime()
   return Number.isNaN(time) ? undefined : new Date(time).toISOString()

@@ -2,15 +2,10 @@ import { EVENT_TYPES, type EventData, type EventType } from '../../events/types.
 import { UpstreamError } from '../../upstream/errors.js'
 import type { EventOutboxStore, OutboxEntry } from '../outbox.js'
 import type { CrudCollection, CrudDocument } from './client.js'
+import { isoDate } from './documents.js'
 
 function isEventType (value: unknown): value is EventType {
   return typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value)
-}
-
-function isoDate (value: unknown): string | undefined {
-  if (typeof value !== 'string' && typeof value !== 'number') return undefined
-  const time = new Date(value).getTime()
-  return Number.isNaN(time) ? undefined : new Date(time).toISOString()
 }
 
 function eventData (value: unknown): EventData {
