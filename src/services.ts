@@ -146,10 +146,10 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
   })
 
   const webhooks = env.KALEYRA_WEBHOOKS
-    ? createKaleyraWebhookService({ config, store: stores.teleconsultations, log: host.log, events: publisher, observer: host.integrations, now: overrides.now, retryDelaysMs: overrides.webhookRetryDelaysMs })
+    ? createKaleyraWebhookService({ config, store: stores.teleconsultations, log: host.log, publisher, observer: host.integrations, now: overrides.now, retryDelaysMs: overrides.webhookRetryDelaysMs })
     : undefined
   const closer = env.ROOM_CLOSE_AFTER_END_MS !== undefined
-    ? createRoomCloser({ store: stores.teleconsultations, reaper, log: host.log, closeAfterMs: env.ROOM_CLOSE_AFTER_END_MS, events: publisher, observer: host.integrations, now: overrides.now }, overrides.closer)
+    ? createRoomCloser({ store: stores.teleconsultations, reaper, log: host.log, closeAfterMs: env.ROOM_CLOSE_AFTER_END_MS, publisher, observer: host.integrations, now: overrides.now }, overrides.closer)
     : undefined
 
   return {

@@ -24,7 +24,7 @@ export function createRoomCloser (deps: {
   reaper: RoomReaper
   log: FastifyBaseLogger
   closeAfterMs: number
-  events: EventPublisher
+  publisher: EventPublisher
   observer?: IntegrationObserver
   now?: () => number
 }, opts: RoomCloserOptions = {}) {
@@ -54,7 +54,7 @@ export function createRoomCloser (deps: {
       deps.log.info({ teleconsultationId: record.id, roomId }, 'closing the Kaleyra room of an ended teleconsultation')
       await deps.reaper.deleteRoom(roomId, record.id)
       deps.observer?.roomClosed()
-      deps.events.publish('teleconsultation.ended', record.id)
+      deps.publisher.publish('teleconsultation.ended', record.id)
     }
     return count
   }

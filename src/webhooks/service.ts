@@ -24,7 +24,7 @@ export function createKaleyraWebhookService (deps: {
   config: AppConfig
   store: TeleconsultationStore
   log: FastifyBaseLogger
-  events: EventPublisher
+  publisher: EventPublisher
   observer?: IntegrationObserver
   now?: () => number
   /** Delays between attempts to apply a delivery the store could not take (default 1 s, 5 s, 30 s). */
@@ -86,9 +86,9 @@ export function createKaleyraWebhookService (deps: {
       }
       log.info({ event: hook.event, roomId: hook.roomId, teleconsultationId: record.id }, 'Kaleyra webhook applied')
       // Its links are withdrawn: what a receiver of events sees as a change.
-      if (hook.kind === 'room_deleted') deps.events.publish('teleconsultation.updated', record.id)
-      if (hook.kind === 'recording_available') deps.events.publish('recording.available', record.id, { sessionId: hook.sessionId })
-      if (hook.kind === 'transcription_available') deps.events.publish('transcription.available', record.id, { sessionId: hook.sessionId })
+      if (hook.kind === 'room_deleted') deps.publisher.publish('teleconsultation.updated', record.id)
+      if (hook.kind === 'recording_available') deps.publisher.publish('recording.available', record.id, { sessionId: hook.sessionId })
+      if (hook.kind === 'transcription_available') deps.publisher.publish('transcription.available', record.id, { sessionId: hook.sessionId })
       return 'processed'
     }
   }
