@@ -1,7 +1,6 @@
 import formBody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { CALLER_SECURITY, FORM_OR_JSON } from '../platform/openapi.js'
-import { formOrJsonUnsupported } from '../platform/schemas.js'
+import { CALLER_SECURITY, FORM_OR_JSON, formOrJsonUnsupported } from '../lib/schemas.js'
 import type { Authorization } from '../identity/authorization.js'
 import { credentialsBodySchema, CredentialsSchema, DEFAULT_EXPIRES_IN_SECONDS, errors } from './schemas.js'
 import type { CredentialsService } from './service.js'

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, type AppConfig } from '../config/index.js'
 import { createKaleyraClient } from '../kaleyra/client.js'
 import { KALEYRA_ID_REGEX } from '../kaleyra/wire.js'
-import { readPackage } from '../platform/package-info.js'
+import { readPackage } from '../lib/package-info.js'
 import { formatLine, jsonDocument, passed, textTrailer } from './report.js'
 import { runCheck } from './run.js'
 

@@ -1,7 +1,7 @@
 import type { AppConfig } from '../config/index.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import type { KaleyraSession } from '../kaleyra/wire.js'
-import { ConflictError, NotFoundError } from '../platform/errors.js'
+import { ConflictError, NotFoundError } from '../lib/errors.js'
 import type { ReadySession, TeleconsultationStore } from '../store/types.js'
 import { loadForParticipant } from '../teleconsultations/access.js'
 import type { RequestContext } from '../upstream/request-context.js'

@@ -2,9 +2,8 @@ import formBody from '@fastify/formbody'
 import multipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { VIRTUAL_BACKGROUND_FIELD } from '../kaleyra/wire.js'
-import { BadUpload, TooManyUploads, UploadIdle, UnsupportedUpload } from '../platform/errors.js'
-import { CALLER_SECURITY, FORM_OR_JSON } from '../platform/openapi.js'
-import { formOrJsonUnsupported } from '../platform/schemas.js'
+import { BadUpload, TooManyUploads, UploadIdle, UnsupportedUpload } from '../lib/errors.js'
+import { CALLER_SECURITY, FORM_OR_JSON, formOrJsonUnsupported } from '../lib/schemas.js'
 import {
   BackgroundUploadBodySchema, BackgroundUploadedSchema, CompanySchema, CompanyUpdateBodySchema, errors
 } from './schemas.js'

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { KALEYRA_ID_PATTERN, VIRTUAL_BACKGROUND_FIELD } from '../kaleyra/wire.js'
-import { errorResponse, jsonBodyErrors, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
+import { errorResponse, jsonBodyErrors, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
 
 const NullableString = (description: string) => Type.Union([Type.String(), Type.Null()], { description })
 

@@ -6,7 +6,7 @@ import type { Company } from '../kaleyra/wire.js'
 import type { IdentityProvider } from '../identity/types.js'
 import {
   BadUpload, ForbiddenError, TooManyUploads, UnauthorizedError, UnknownBackground, UnsupportedUpload, UploadIdle, UploadTooLarge
-} from '../platform/errors.js'
+} from '../lib/errors.js'
 import type { RequestContext } from '../upstream/request-context.js'
 import type { BackgroundUploaded, CompanyView } from './schemas.js'
 

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import type { Authorization } from '../identity/authorization.js'
-import { CALLER_ID_SECURITY, CALLER_SECURITY } from '../platform/openapi.js'
+import { CALLER_ID_SECURITY, CALLER_SECURITY } from '../lib/schemas.js'
 import {
   CreateBodySchema, CreatedSchema, errors, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, UploadsDeletedSchema,
   ViewQuerySchema, ViewSchema

@@ -1,4 +1,4 @@
-import { BadParticipants, BadSchedule, TooManyParticipants } from '../platform/errors.js'
+import { BadParticipants, BadSchedule, TooManyParticipants } from '../lib/errors.js'
 import { MAX_ROOM_DURATION_SECONDS, MAX_ROOM_PARTICIPANTS, MIN_ROOM_PARTICIPANTS } from '../kaleyra/wire.js'
 import type { ParticipantInput } from '../identity/types.js'
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { errorResponse, jsonBodyErrors, NoContent, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
+import { errorResponse, jsonBodyErrors, NoContent, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
 
 // Ids and names no user can have: blank, or with control characters (NUL, CR, LF...).
 const NO_CONTROL_CHARS = '^[^\\u0000-\\u001F\\u007F]*$'
