@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/index.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
-import type { KaleyraSession } from '../kaleyra/wire.js'
+import type { KaleyraSession } from '../kaleyra/model.js'
 import { ConflictError, NotFoundError } from '../lib/errors.js'
 import type { ReadySession, TeleconsultationStore } from '../store/types.js'
 import { loadForParticipant } from '../teleconsultations/access.js'

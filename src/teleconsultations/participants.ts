@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config/index.js'
-import type { KaleyraRole } from '../kaleyra/wire.js'
+import type { KaleyraRole } from '../kaleyra/model.js'
 import type { KaleyraUsers } from '../identity/kaleyra-users.js'
 import { roleForGroups } from '../identity/roles.js'
 import type { IdentityProvider, ParticipantIdentity, ParticipantInput, ResolvedParticipant } from '../identity/types.js'

@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/index.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
-import { decorateLink, type KaleyraRoom } from '../kaleyra/wire.js'
+import { decorateLink, type KaleyraRoom } from '../kaleyra/model.js'
 import type { TeleconsultationStore } from '../store/types.js'
 import { createTtlCache } from '../lib/ttl-cache.js'
 import type { RequestContext } from '../upstream/request-context.js'

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { KALEYRA_ID_PATTERN } from '../kaleyra/wire.js'
+import { KALEYRA_ID_PATTERN } from '../kaleyra/model.js'
 import { errorResponse, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
 
 export const TranscriptionParamsSchema = Type.Object({
