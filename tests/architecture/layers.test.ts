@@ -18,7 +18,7 @@ const FLOORS: ReadonlyArray<{ name: string, paths: string[] }> = [
   { name: 'lib', paths: ['lib/', 'kaleyra/model.ts'] },
   { name: 'foundations', paths: ['upstream/', 'config/', 'events/types.ts'] },
   { name: 'ports and clients', paths: ['kaleyra/', 'store/', 'events/'] },
-  { name: 'identity', paths: ['identity/'] },
+  { name: 'identity', paths: ['identity/', 'users/'] },
   {
     name: 'domain',
     paths: ['teleconsultations/', 'credentials/', 'settings/', 'transcription/', 'recordings/', 'webhooks/']

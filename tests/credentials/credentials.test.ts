@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import t from 'tap'
-import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
+import { kaleyraUserIdFor } from '../../src/users/kaleyra-users.js'
 import { eachStore, KALEYRA_FAULT_TIMEOUT, setup } from '../helpers/app.js'
 import { as, body } from '../helpers/fixtures.js'
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { KALEYRA_ID_REGEX } from '../../src/kaleyra/model.js'
-import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
+import { kaleyraUserIdFor } from '../../src/users/kaleyra-users.js'
 import { extractUserId, parseGroups } from '../../src/identity/user-id-path.js'
 
 t.test('Kaleyra user ids are deterministic, valid, distinct and carry no personal data', async t => {

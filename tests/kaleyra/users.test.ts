@@ -4,7 +4,7 @@ import t from 'tap'
 import { MockAgent } from 'undici'
 import { createKaleyraClient } from '../../src/kaleyra/client.js'
 import { KaleyraFormatError, KaleyraRejectedError } from '../../src/kaleyra/errors.js'
-import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
+import { kaleyraUserIdFor } from '../../src/users/kaleyra-users.js'
 import { setup, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
 import { body, doctor, patient } from '../helpers/fixtures.js'
 

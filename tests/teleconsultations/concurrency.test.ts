@@ -1,5 +1,5 @@
 import t from 'tap'
-import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
+import { kaleyraUserIdFor } from '../../src/users/kaleyra-users.js'
 import type { FakeCrudService } from '../fakes/crud-service.js'
 import { eachStore, setup, startEmulator, storesOf } from '../helpers/app.js'
 import { startCrud } from '../helpers/crud.js'

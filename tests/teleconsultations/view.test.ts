@@ -1,5 +1,5 @@
 import t from 'tap'
-import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
+import { kaleyraUserIdFor } from '../../src/users/kaleyra-users.js'
 import { DETAILS_TTL_MS } from '../../src/teleconsultations/view.js'
 import { eachStore, setup } from '../helpers/app.js'
 import { as, body, doctor, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
