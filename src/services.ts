@@ -7,7 +7,7 @@ import { createCredentialsService, type CredentialsService } from './credentials
 import { createAuthorization, type Authorization } from './identity/authorization.js'
 import { createAuthServiceIdentityProvider } from './identity/auth-service-provider.js'
 import { createHeaderIdentityProvider } from './identity/header-provider.js'
-import { createKaleyraUsers } from './identity/kaleyra-users.js'
+import { createKaleyraUsers } from './users/kaleyra-users.js'
 import { createTokenVerifier, type TokenVerifier } from './identity/token-verifier.js'
 import type { IdentityProvider } from './identity/types.js'
 import { createKaleyraClient, type KaleyraClient } from './kaleyra/client.js'

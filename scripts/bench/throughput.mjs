@@ -6,7 +6,7 @@ import { load } from './load.mjs'
 import { startBare, startService } from './processes.mjs'
 
 // The room-details cache holds at most 1,000 rooms and drops the oldest first (src/teleconsultations/view.ts,
-// src/platform/ttl-cache.ts): polling more rooms than that in turn makes every poll read Kaleyra.
+// src/lib/ttl-cache.ts): polling more rooms than that in turn makes every poll read Kaleyra.
 const COLD_ROOMS = 1_100
 const DOCTOR = 'bench-doctor'
 

@@ -3,7 +3,7 @@ import envSchema from 'env-schema'
 import addFormats from 'ajv-formats'
 import { Type, type Static } from '@sinclair/typebox'
 import { ConfigError } from './errors.js'
-import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS, RECORDING_TYPES } from '../kaleyra/wire.js'
+import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS, RECORDING_TYPES } from '../kaleyra/model.js'
 import { parseByteSize } from './byte-size.js'
 
 const bool = (defaultValue: boolean, description: string) => Type.Boolean({ default: defaultValue, description })

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { TOOL_NAMES, type KaleyraRole, type Tools } from '../kaleyra/wire.js'
+import { TOOL_NAMES, type KaleyraRole, type Tools } from '../kaleyra/model.js'
 import { ConfigError } from './errors.js'
 
 const ToolsConfigSchema = Type.Partial(Type.Object(

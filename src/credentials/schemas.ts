@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS } from '../kaleyra/wire.js'
-import { errorResponse, jsonBodyErrors, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
+import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS } from '../kaleyra/model.js'
+import { errorResponse, jsonBodyErrors, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
 
 export const DEFAULT_EXPIRES_IN_SECONDS = 3600
 

@@ -1,9 +1,9 @@
 import type { AppConfig } from '../config/index.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
-import type { KaleyraUsers } from '../identity/kaleyra-users.js'
-import { roleForGroups } from '../identity/roles.js'
+import type { KaleyraUsers } from '../users/kaleyra-users.js'
+import { roleForGroups } from '../users/roles.js'
 import type { IdentityProvider } from '../identity/types.js'
-import { NoRole, UnauthorizedError } from '../platform/errors.js'
+import { NoRole, UnauthorizedError } from '../lib/errors.js'
 import type { UserMapStore } from '../store/types.js'
 import type { RequestContext } from '../upstream/request-context.js'
 

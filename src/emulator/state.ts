@@ -1,6 +1,6 @@
 // Everything the emulated Kaleyra company holds. Routes validate; this module only stores.
 import { randomBytes } from 'node:crypto'
-import { TOOL_NAMES, type KaleyraRole, type RecordingType, type Tools } from '../kaleyra/wire.js'
+import { TOOL_NAMES, type KaleyraRole, type RecordingType, type Tools } from '../kaleyra/model.js'
 import { DEFAULT_SETTINGS, type EmulatorSettings } from './settings.js'
 import { WebhookSender } from './webhooks.js'
 

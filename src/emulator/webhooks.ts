@@ -2,7 +2,7 @@
 // (`bandyer-signature`), POSTed to the URL a test or the demo set. One attempt each.
 import { request } from 'undici'
 import { KALEYRA_SIGNATURE_HEADER } from '../kaleyra/webhooks.js'
-import { signatureHeader } from '../platform/signature.js'
+import { signatureHeader } from '../lib/signature.js'
 
 export interface WebhookDelivery { event: string, status: number }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import { settleEach } from '../platform/concurrency.js'
+import { settleEach } from '../lib/concurrency.js'
 import type { EventOutboxStore, OutboxEntry } from '../store/outbox.js'
 import type { EventSender } from './sender.js'
 import type { EventPublisher, IntegrationObserver, OutgoingEvent } from './types.js'

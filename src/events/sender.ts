@@ -1,6 +1,6 @@
 import { Agent } from 'undici'
-import { readPackage } from '../platform/package-info.js'
-import { signatureHeader } from '../platform/signature.js'
+import { readPackage } from '../lib/package-info.js'
+import { signatureHeader } from '../lib/signature.js'
 import { UpstreamError } from '../upstream/errors.js'
 import { HttpUpstream, type UpstreamObserver } from '../upstream/http.js'
 import type { OutgoingEvent } from './types.js'

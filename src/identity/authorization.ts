@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { commaList, type Env } from '../config/env.js'
-import { ForbiddenError } from '../platform/errors.js'
+import { ForbiddenError } from '../lib/errors.js'
 import type { RequestContext } from '../upstream/request-context.js'
 import type { IdentityProvider } from './types.js'
 

@@ -1,4 +1,4 @@
-import { BadParticipants } from '../platform/errors.js'
+import { BadParticipants } from '../lib/errors.js'
 import type { IdentityProvider, ParticipantIdentity } from './types.js'
 
 /** Header mode (no AUTH_SERVICE): participants carry their groups and full name in the request. */

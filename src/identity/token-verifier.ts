@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose'
 import { commaList, type AuthenticationMode, type Env } from '../config/env.js'
-import { TokenRefused } from '../platform/errors.js'
+import { TokenRefused } from '../lib/errors.js'
 import { UpstreamError } from '../upstream/errors.js'
 import { HttpUpstream, type UpstreamObserver } from '../upstream/http.js'
 

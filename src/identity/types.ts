@@ -1,4 +1,4 @@
-import type { KaleyraRole } from '../kaleyra/wire.js'
+import type { KaleyraRole } from '../kaleyra/model.js'
 import type { RequestContext } from '../upstream/request-context.js'
 
 /** A participant as a client sends it (after the legacy key `userExternalId` is folded into userId). */

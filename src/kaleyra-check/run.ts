@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/index.js'
 import type { ResolvedParticipant } from '../identity/types.js'
 import type { BackgroundUpload, KaleyraClient } from '../kaleyra/client.js'
 import { KaleyraFormatError, KaleyraRejectedError } from '../kaleyra/errors.js'
-import { MIN_RECORDING_LINK_SECONDS, type KaleyraRole } from '../kaleyra/wire.js'
+import { MIN_RECORDING_LINK_SECONDS, type KaleyraRole } from '../kaleyra/model.js'
 import { buildRoomRequest, ROOM_MARKER_PREFIX } from '../teleconsultations/rooms.js'
 import { UpstreamError } from '../upstream/errors.js'
 

@@ -7,15 +7,19 @@ import { KaleyraFormatError, KaleyraRejectedError, kaleyraStatusError, type Form
 import { diagnose } from './shape.js'
 import { transcriptionDownload, type TranscriptionDownload } from './transcription.js'
 import {
-  ANSWER_SHAPES, isDuplicateUserAnswer, MIN_RECORDING_LINK_SECONDS, paths, parseCompany, parseErrorName, parseRecordingLink, parseRoom,
-  parseRoomList, parseSdkCredentials, parseSessionList, parseUploadList, parseUser, parseVirtualBackground, parseVirtualBackgroundList,
-  RECORDING_LINK_EXPIRY_QUERY, VIRTUAL_BACKGROUND_FIELD,
-  type Company, type CreateRoomRequest, type CreateUserRequest, type KaleyraRole, type KaleyraRoom, type KaleyraSession,
-  type KaleyraUpload, type KaleyraUser, type Page, type ParsedCall, type RecordingLink, type SdkCredentials, type UpdateUserRequest,
-  type VirtualBackground
+  ANSWER_SHAPES, isDuplicateUserAnswer, paths, parseCompany, parseErrorName, parseRecordingLink, parseRoom,
+  parseRoomList, parseSdkCredentials, parseSessionList, parseUploadList, parseUser, parseVirtualBackground,
+  parseVirtualBackgroundList, RECORDING_LINK_EXPIRY_QUERY, VIRTUAL_BACKGROUND_FIELD, type CreateRoomRequest,
+  type CreateUserRequest, type ParsedCall, type UpdateUserRequest
 } from './wire.js'
+import {
+  MIN_RECORDING_LINK_SECONDS, type Company, type KaleyraRole, type KaleyraRoom, type KaleyraSession,
+  type KaleyraUpload, type KaleyraUser, type Page, type RecordingLink, type SdkCredentials, type VirtualBackground
+} from './model.js'
 
 export type { TranscriptionDownload } from './transcription.js'
+/** The request bodies the client's callers build (room creation, user update). */
+export type { CreateRoomRequest, UpdateUserRequest } from './wire.js'
 
 export interface KaleyraClientOptions {
   /** e.g. `https://api.sandbox.eu.bandyer.com`; a trailing `/v2` is accepted and ignored. */

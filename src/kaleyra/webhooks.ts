@@ -1,7 +1,7 @@
 // Kaleyra's webhook deliveries as the service reads them (reference: docs/kaleyra.md, webhooks).
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
-import { KALEYRA_ID_REGEX } from './wire.js'
+import { KALEYRA_ID_REGEX } from './model.js'
 
 /** The header Kaleyra signs webhooks with: `t=<unix seconds>,v0=<hex HMAC>`. */
 export const KALEYRA_SIGNATURE_HEADER = 'bandyer-signature'

@@ -1,4 +1,4 @@
-// The one place that knows Kaleyra Video's v2 wire format.
+// The one place that knows Kaleyra Video's v2 wire format (its vocabulary is in model.ts).
 // Several v2 field names are not publicly confirmed (see docs/kaleyra.md): every request shape
 // we send and every response shape we accept lives here, and the emulator answers exactly these,
 // so a correction is a change to this file only.
@@ -6,31 +6,11 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { KaleyraFormatError } from './errors.js'
 import type { AnswerShape } from './shape.js'
-
-export const KALEYRA_ROLES = ['basic', 'plus'] as const
-export type KaleyraRole = typeof KALEYRA_ROLES[number]
-
-export const RECORDING_TYPES = ['none', 'manual', 'automatic'] as const
-export type RecordingType = typeof RECORDING_TYPES[number]
-
-export const TOOL_NAMES = [
-  'chat', 'screen_sharing', 'file_upload', 'whiteboard',
-  'snapshot', 'live_edit', 'live_pointer', 'present_to_everyone'
-] as const
-export type ToolName = typeof TOOL_NAMES[number]
-export type Tools = Record<ToolName, boolean>
-
-/** Kaleyra user ids: letters, digits, `.`, `_`, `-`; at most 128 characters. */
-export const KALEYRA_ID_PATTERN = '^[a-zA-Z0-9._-]{1,128}$'
-export const KALEYRA_ID_REGEX = new RegExp(KALEYRA_ID_PATTERN)
-
-export const MIN_ROOM_PARTICIPANTS = 2
-export const MAX_ROOM_PARTICIPANTS = 25
-export const MIN_ROOM_DURATION_SECONDS = 60
-export const MAX_ROOM_DURATION_SECONDS = 86_400
-export const MIN_TOKEN_EXPIRY_SECONDS = 360
-export const MAX_TOKEN_EXPIRY_SECONDS = 86_400
-export const MAX_BACKGROUND_BYTES = 16 * 1024 * 1024
+import {
+  KALEYRA_ID_PATTERN, KALEYRA_ROLES, RECORDING_TYPES, TOOL_NAMES, type Company, type KaleyraRoom, type KaleyraRoomLink,
+  type KaleyraSession, type KaleyraUpload, type KaleyraUser, type Page, type SdkCredentials, type ToolName,
+  type VirtualBackground
+} from './model.js'
 
 // ---------------------------------------------------------------------------------------------
 // Request bodies (what we send)
@@ -105,20 +85,10 @@ export const paths = {
 }
 
 /**
- * Validity of a recording download link, in seconds: "a number between 30 and 3600" (documented).
- * The query parameter that asks for it is not documented: `expires_in` is assumed (see docs/kaleyra.md).
+ * The query parameter that asks for a recording link's validity is not documented: `expires_in` is
+ * assumed (see docs/kaleyra.md).
  */
-export const MIN_RECORDING_LINK_SECONDS = 30
-export const MAX_RECORDING_LINK_SECONDS = 3600
 export const RECORDING_LINK_EXPIRY_QUERY = 'expires_in'
-
-/** Query-string options understood by a participant link. */
-export function decorateLink (link: string, options: { language?: string, virtualBackground?: boolean }): string {
-  const url = new URL(link)
-  if (options.language !== undefined) url.searchParams.set('language', options.language)
-  if (options.virtualBackground === true) url.searchParams.set('virtual_background', 'image')
-  return url.toString()
-}
 
 // ---------------------------------------------------------------------------------------------
 // Response bodies (what we accept). Parsers are tolerant: extra fields are ignored, the older
@@ -292,31 +262,6 @@ function check<T> (checker: { Check: (value: unknown) => value is T }, value: un
   return value
 }
 
-export interface KaleyraRoomLink { userId: string, link: string }
-
-export interface KaleyraRoom {
-  roomId: string
-  links: KaleyraRoomLink[]
-  recording: string | null
-  recordingStatus: string | null
-  callType: string | null
-  description: string | null
-  status: string | null
-  disabled: boolean | null
-  creationDate: string | null
-  durationInSeconds: number | null
-  durationUsedInSeconds: number | null
-  live: boolean | null
-}
-
-export interface KaleyraUser {
-  userId: string
-  /** null when the answer does not say (or names a role we do not know). */
-  role: KaleyraRole | null
-  /** false only when the answer says `active: false`; null when it does not say. */
-  active: boolean | null
-}
-
 export function parseUser (body: unknown, operation = 'getUser'): KaleyraUser {
   const parsed = check(compiled.user, body, operation)
   const user = 'user' in parsed ? parsed.user : parsed
@@ -359,8 +304,6 @@ export function parseRoom (body: unknown, operation = 'getRoom'): KaleyraRoom {
   return toRoom('room' in parsed ? parsed.room : parsed, operation)
 }
 
-export interface Page<T> { items: T[], hasMore: boolean }
-
 function hasMore (body: { has_more?: boolean, count?: number, limit?: number }, length: number): boolean {
   if (body.has_more !== undefined) return body.has_more
   // Without has_more, a full page means there may be more.
@@ -372,8 +315,6 @@ export function parseRoomList (body: unknown): Page<KaleyraRoom> {
   return { items: parsed.rooms.map(room => toRoom(room, 'listRooms')), hasMore: hasMore(parsed, parsed.rooms.length) }
 }
 
-export interface KaleyraUpload { key: string, roomId: string | null, fileName: string | null, creationDate: string | null }
-
 export function parseUploadList (body: unknown): Page<KaleyraUpload> {
   const parsed = check(compiled.uploadList, body, 'listUploads')
   return {
@@ -381,8 +322,6 @@ export function parseUploadList (body: unknown): Page<KaleyraUpload> {
     hasMore: hasMore(parsed, parsed.uploads.length)
   }
 }
-
-export interface KaleyraSession { sessionId: string, roomId: string | null, startDate: string | null, endDate: string | null }
 
 export function parseSessionList (body: unknown): Page<KaleyraSession> {
   const parsed = check(compiled.sessionList, body, 'listSessions')
@@ -394,9 +333,6 @@ export function parseSessionList (body: unknown): Page<KaleyraSession> {
   }
   return { items, hasMore: hasMore(parsed, parsed.sessions.length) }
 }
-
-/** A recording's temporary download link and when it stops working. */
-export interface RecordingLink { url: string, expiresAt: Date }
 
 /** An absolute http(s) URL, or null: what a temporary file link must be. */
 function httpUrl (value: string | undefined): string | null {
@@ -416,14 +352,10 @@ export function parseRecordingLink (body: unknown, asked: Date): { url: string, 
   return { url, expiresAt }
 }
 
-export interface SdkCredentials { accessToken: string, expiresAt: string, userId: string }
-
 export function parseSdkCredentials (body: unknown): SdkCredentials {
   const parsed = check(compiled.sdkCredentials, body, 'createSdkCredentials')
   return { accessToken: parsed.access_token, expiresAt: parsed.expires_at, userId: parsed.user_id }
 }
-
-export interface VirtualBackground { alias: string, url: string, creationDate: string }
 
 function toBackground (body: Static<typeof BackgroundSchema>, operation: string): VirtualBackground {
   const alias = body.alias ?? body.background_alias
@@ -439,16 +371,6 @@ export function parseVirtualBackground (body: unknown): VirtualBackground {
 export function parseVirtualBackgroundList (body: unknown): VirtualBackground[] {
   const parsed = check(compiled.backgroundList, body, 'listVirtualBackgrounds')
   return (Array.isArray(parsed) ? parsed : parsed.virtual_backgrounds).map(bg => toBackground(bg, 'listVirtualBackgrounds'))
-}
-
-export interface Company {
-  name: string
-  defaultLanguage: string | null
-  /** v2 may answer with the alias only; then url and creationDate are null. */
-  defaultBackground: { alias: string, url: string | null, creationDate: string | null } | null
-  endCallRedirectUrl: string | null
-  userDetailsProviderUrl: string | null
-  endCallRedirectTimeoutMs: number | null
 }
 
 export function parseCompany (body: unknown, operation = 'getCompany'): Company {

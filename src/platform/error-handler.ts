@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyRequest, FastifySchemaValida
 import type { SchemaErrorDataVar } from 'fastify/types/schema.js'
 import { isUpstreamError, type UpstreamTarget } from '../upstream/errors.js'
 import { StoreConflictError } from '../store/errors.js'
-import { Refusal, SERVICE_ERROR_PREFIX, type RefusalKind } from './errors.js'
+import { Refusal, SERVICE_ERROR_PREFIX, type RefusalKind } from '../lib/errors.js'
 
 /**
  * How a route words the refusals of the domain: `Failed <label>: <reason>`, where `:name` in the

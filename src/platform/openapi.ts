@@ -3,19 +3,8 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { TSchema } from '@sinclair/typebox'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import type { UserIdPathStep } from '../config/service-config.js'
-import { readPackage } from './package-info.js'
-import { errorResponse } from './schemas.js'
-
-/**
- * Routes that act for the caller name it with the user headers the platform gateway sets. In the
- * OpenAPI document they are security schemes, so the UI's "Authorize" button can send them.
- */
-export const CALLER_SECURITY = [{ caller: [], callerGroups: [] }]
-/** Routes that only need to know who the caller is. */
-export const CALLER_ID_SECURITY = [{ caller: [] }]
-
-/** Routes with a flat body that take it form-encoded as well (custom-plugin-lib registered @fastify/formbody). */
-export const FORM_OR_JSON = ['application/json', 'application/x-www-form-urlencoded']
+import { readPackage } from '../lib/package-info.js'
+import { errorResponse } from '../lib/schemas.js'
 
 export interface OpenApiOptions {
   userIdPathInRequest: UserIdPathStep[]

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { readPackage } from './package-info.js'
+import { readPackage } from '../lib/package-info.js'
 import type { Readiness, ReadinessCheck } from './readiness.js'
 
 const StatusOkSchema = Type.Object({

@@ -14,7 +14,7 @@ import type * as OtelSdk from '@opentelemetry/sdk-trace-node'
 import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http'
 import type * as OtelHttp from '@opentelemetry/instrumentation-http'
 import type * as OtelUndici from '@opentelemetry/instrumentation-undici'
-import { readPackage } from './package-info.js'
+import { readPackage } from '../lib/package-info.js'
 
 export interface Tracing {
   /**

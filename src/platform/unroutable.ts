@@ -1,6 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
-import createError from '@fastify/error'
 
 /** How much of a path an answer repeats: enough to recognise it, never a whole over-long one. */
 export const ECHOED_PATH_LENGTH = 100
@@ -25,18 +24,4 @@ export function frameworkErrors (error: FastifyError, request: FastifyRequest, r
     ? `a path parameter is too long: ${echoedPath(request.url)}`
     : `malformed URL: ${echoedPath(request.url)}`
   reply.code(statusCode).send({ statusCode, code: error.code, error: STATUS_CODES[statusCode] ?? 'Error', message })
-}
-
-const PlainTextBody = createError<[string]>('FST_ERR_CTP_INVALID_MEDIA_TYPE', 'Unsupported Media Type: %s (send application/json)', 415)
-
-/**
- * For a scope whose routes take JSON: a text/plain body (which Fastify would parse as a string, to fail the
- * schema with "body must be object") is refused as 415. An empty one stays accepted, as before.
- */
-export function refusePlainText (scope: FastifyInstance): void {
-  scope.removeContentTypeParser('text/plain')
-  scope.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
-    if (body === '') done(null, undefined)
-    else done(new PlainTextBody('text/plain'), undefined)
-  })
 }

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { CALLER_ID_SECURITY } from '../platform/openapi.js'
+import { CALLER_ID_SECURITY } from '../lib/schemas.js'
 import { IdParamsSchema } from '../teleconsultations/schemas.js'
 import { RecordingLinkSchema, RecordingParamsSchema, recordingErrors, SessionsSchema, sessionsErrors } from './schemas.js'
 import type { RecordingService } from './service.js'

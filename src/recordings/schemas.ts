@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { errorResponse, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
+import { errorResponse, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
 import { errors as teleconsultationErrors } from '../teleconsultations/schemas.js'
 import { TranscriptionParamsSchema } from '../transcription/schemas.js'
 

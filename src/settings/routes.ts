@@ -1,12 +1,10 @@
 import formBody from '@fastify/formbody'
 import multipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { VIRTUAL_BACKGROUND_FIELD } from '../kaleyra/wire.js'
-import { BadUpload, TooManyUploads, UploadIdle, UnsupportedUpload } from '../platform/errors.js'
-import { CALLER_SECURITY, FORM_OR_JSON } from '../platform/openapi.js'
-import { formOrJsonUnsupported } from '../platform/schemas.js'
+import { BadUpload, TooManyUploads, UploadIdle, UnsupportedUpload } from '../lib/errors.js'
+import { CALLER_SECURITY, FORM_OR_JSON, formOrJsonUnsupported } from '../lib/schemas.js'
 import {
-  BackgroundUploadBodySchema, BackgroundUploadedSchema, CompanySchema, CompanyUpdateBodySchema, errors
+  BACKGROUND_UPLOAD_FIELD, BackgroundUploadBodySchema, BackgroundUploadedSchema, CompanySchema, CompanyUpdateBodySchema, errors
 } from './schemas.js'
 import { MAX_BACKGROUND_UPLOAD_BYTES, type SettingsService } from './service.js'
 
@@ -36,7 +34,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsServi
       tags,
       summary: 'Upload a company virtual background',
       security: CALLER_SECURITY,
-      description: `multipart/form-data with the JPEG in the field \`${VIRTUAL_BACKGROUND_FIELD}\` (at most 10 MB), streamed to Kaleyra. Answers the alias to give to PATCH /settings/update.`,
+      description: `multipart/form-data with the JPEG in the field \`${BACKGROUND_UPLOAD_FIELD}\` (at most 10 MB), streamed to Kaleyra. Answers the alias to give to PATCH /settings/update.`,
       consumes: ['multipart/form-data'],
       body: BackgroundUploadBodySchema,
       response: { 200: BackgroundUploadedSchema, 400: errors.badRequest, 401: errors.unauthorized, 403: errors.forbidden, 408: errors.idle, 413: errors.tooLarge, 415: errors.unsupported, 429: errors.tooManyUploads, 502: errors[502], 503: errors[503], 504: errors[504] }
@@ -48,7 +46,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsServi
     try {
       await settings.authorize(request.ctx)
       if (!request.isMultipart()) {
-        throw new UnsupportedUpload(`expected multipart/form-data with a ${VIRTUAL_BACKGROUND_FIELD} JPEG file`)
+        throw new UnsupportedUpload(`expected multipart/form-data with a ${BACKGROUND_UPLOAD_FIELD} JPEG file`)
       }
       release = settings.beginUpload(request.ctx)
       let part: MultipartFile | undefined
@@ -60,8 +58,8 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsServi
       } catch (err) {
         throw multipartError(err)
       }
-      if (part?.fieldname !== VIRTUAL_BACKGROUND_FIELD) {
-        throw new BadUpload(`multipart field ${VIRTUAL_BACKGROUND_FIELD} is required`)
+      if (part?.fieldname !== BACKGROUND_UPLOAD_FIELD) {
+        throw new BadUpload(`multipart field ${BACKGROUND_UPLOAD_FIELD} is required`)
       }
       const file = part.file
       return await settings.uploadBackground({ filename: part.filename, mimetype: part.mimetype, content: file, abort: () => { file.destroy() } })

@@ -1,13 +1,16 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { KALEYRA_ID_PATTERN, VIRTUAL_BACKGROUND_FIELD } from '../kaleyra/wire.js'
-import { errorResponse, jsonBodyErrors, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
+import { KALEYRA_ID_PATTERN } from '../kaleyra/model.js'
+import { errorResponse, jsonBodyErrors, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
+
+/** The multipart field of `POST /settings/background-image` that carries the image (the BFF's own name). */
+export const BACKGROUND_UPLOAD_FIELD = 'virtual_background'
 
 const NullableString = (description: string) => Type.Union([Type.String(), Type.Null()], { description })
 
 /** Documentation only: a multipart body is read as a stream by the route, not validated as an object. */
 export const BackgroundUploadBodySchema = Type.Object({
-  [VIRTUAL_BACKGROUND_FIELD]: Type.String({ format: 'binary', description: 'The image: JPEG, at most 10 MB (Kaleyra suggests at least 1280×1280)' })
-}, { required: [VIRTUAL_BACKGROUND_FIELD] })
+  [BACKGROUND_UPLOAD_FIELD]: Type.String({ format: 'binary', description: 'The image: JPEG, at most 10 MB (Kaleyra suggests at least 1280×1280)' })
+}, { required: [BACKGROUND_UPLOAD_FIELD] })
 
 export const BackgroundUploadedSchema = Type.Object({
   virtual_background: Type.Object({

@@ -2,11 +2,11 @@ import type { AppConfig } from '../config/index.js'
 import { commaList } from '../config/env.js'
 import type { KaleyraClient } from '../kaleyra/client.js'
 import { KaleyraRejectedError } from '../kaleyra/errors.js'
-import type { Company } from '../kaleyra/wire.js'
+import type { Company } from '../kaleyra/model.js'
 import type { IdentityProvider } from '../identity/types.js'
 import {
   BadUpload, ForbiddenError, TooManyUploads, UnauthorizedError, UnknownBackground, UnsupportedUpload, UploadIdle, UploadTooLarge
-} from '../platform/errors.js'
+} from '../lib/errors.js'
 import type { RequestContext } from '../upstream/request-context.js'
 import type { BackgroundUploaded, CompanyView } from './schemas.js'
 

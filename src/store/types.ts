@@ -1,4 +1,4 @@
-import type { KaleyraRole } from '../kaleyra/wire.js'
+import type { KaleyraRole } from '../kaleyra/model.js'
 import type { EventOutboxStore } from './outbox.js'
 import type { RequestContext } from '../upstream/request-context.js'
 

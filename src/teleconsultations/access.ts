@@ -1,4 +1,4 @@
-import { NotFoundError, UnauthorizedError } from '../platform/errors.js'
+import { NotFoundError, UnauthorizedError } from '../lib/errors.js'
 import type { StoredParticipant, TeleconsultationRecord, TeleconsultationStore } from '../store/types.js'
 import type { RequestContext } from '../upstream/request-context.js'
 

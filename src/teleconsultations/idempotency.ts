@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import createError from '@fastify/error'
 import type { HeldIdempotencyRecord, IdempotencyRecord, IdempotencyStore, IdempotentAnswer, StoreContext } from '../store/types.js'
-import { ConflictError } from '../platform/errors.js'
+import { ConflictError } from '../lib/errors.js'
 
 /** How long a key is remembered (the and the IETF draft's usual window). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000

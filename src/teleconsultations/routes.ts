@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Authorization } from '../identity/authorization.js'
-import { CALLER_ID_SECURITY, CALLER_SECURITY } from '../platform/openapi.js'
-import { refusePlainText } from '../platform/unroutable.js'
+import { CALLER_ID_SECURITY, CALLER_SECURITY } from '../lib/schemas.js'
+import { refusePlainText } from '../lib/content-types.js'
 import {
   CreateBodySchema, CreatedSchema, errors, IdempotencyHeadersSchema, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, UploadsDeletedSchema,
   ViewQuerySchema, ViewSchema

@@ -1,5 +1,5 @@
-import { BadParticipants, BadSchedule, TooManyParticipants } from '../platform/errors.js'
-import { MAX_ROOM_DURATION_SECONDS, MAX_ROOM_PARTICIPANTS, MIN_ROOM_PARTICIPANTS } from '../kaleyra/wire.js'
+import { BadParticipants, BadSchedule, TooManyParticipants } from '../lib/errors.js'
+import { MAX_ROOM_DURATION_SECONDS, MAX_ROOM_PARTICIPANTS, MIN_ROOM_PARTICIPANTS } from '../kaleyra/model.js'
 import type { ParticipantInput } from '../identity/types.js'
 
 export const MIN_DURATION_SECONDS = 300

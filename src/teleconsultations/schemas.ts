@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { errorResponse, jsonBodyErrors, NoContent, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
+import { errorResponse, jsonBodyErrors, NoContent, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
 import { IdempotencyKeyReused, IN_PROGRESS_MESSAGE } from './idempotency.js'
 
 // Ids and names no user can have: blank, or with control characters (NUL, CR, LF...).

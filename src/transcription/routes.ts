@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { TemporarilyUnavailableError } from '../platform/errors.js'
-import { CALLER_ID_SECURITY } from '../platform/openapi.js'
+import { TemporarilyUnavailableError } from '../lib/errors.js'
+import { CALLER_ID_SECURITY } from '../lib/schemas.js'
 import { errors, TranscriptionParamsSchema, TranscriptionSchema } from './schemas.js'
 import type { TranscriptionService } from './service.js'
 

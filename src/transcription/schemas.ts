@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
-import { KALEYRA_ID_PATTERN } from '../kaleyra/wire.js'
-import { errorResponse, upstreamErrors, validationErrorExample } from '../platform/schemas.js'
+import { KALEYRA_ID_PATTERN } from '../kaleyra/model.js'
+import { errorResponse, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
 
 export const TranscriptionParamsSchema = Type.Object({
   roomId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'Teleconsultation id (not the Kaleyra room id)', examples: ['65a1f0c2e4b0a1b2c3d4e5f6'] }),

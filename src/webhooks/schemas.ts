@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { errorResponse } from '../platform/schemas.js'
+import { errorResponse } from '../lib/schemas.js'
 
 export const KaleyraWebhookBodySchema = Type.Object({
   event: Type.String(),

@@ -10,7 +10,7 @@ import ts from 'typescript'
 const src = fileURLToPath(new URL('../../src/', import.meta.url))
 
 /** The domain modules: everything under these folders, plus the services of the route families. */
-const DOMAIN_FOLDERS = ['teleconsultations', 'identity', 'store']
+const DOMAIN_FOLDERS = ['teleconsultations', 'identity', 'users', 'store']
 const EDGE_FILES = new Set(['teleconsultations/routes.ts', 'teleconsultations/schemas.ts'])
 const DOMAIN_FILES = ['credentials/service.ts', 'settings/service.ts', 'transcription/service.ts', 'recordings/service.ts']
 

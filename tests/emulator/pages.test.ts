@@ -1,6 +1,6 @@
 import t from 'tap'
 import { FormData, request } from 'undici'
-import { decorateLink } from '../../src/kaleyra/wire.js'
+import { decorateLink } from '../../src/kaleyra/model.js'
 import { API_KEY, createRoom, startHarness } from './fixtures/harness.js'
 
 t.test('a participant link opens a join page', async t => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { TOOL_NAMES } from '../../src/kaleyra/wire.js'
+import { TOOL_NAMES } from '../../src/kaleyra/model.js'
 import { createRoom, startHarness, type Harness } from './fixtures/harness.js'
 
 async function users (h: Harness, list: Array<[string, 'basic' | 'plus']>): Promise<void> {

@@ -1,4 +1,4 @@
-import { kaleyraUserIdFor as derive } from '../../src/identity/kaleyra-users.js'
+import { kaleyraUserIdFor as derive } from '../../src/users/kaleyra-users.js'
 
 /** The KALEYRA_USER_ID_SECRET `setup()` gives the service. */
 export const TEST_USER_ID_SECRET = 'test-user-id-secret'

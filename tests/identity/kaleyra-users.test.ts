@@ -1,5 +1,5 @@
 import t from 'tap'
-import { KALEYRA_ID_REGEX } from '../../src/kaleyra/wire.js'
+import { KALEYRA_ID_REGEX } from '../../src/kaleyra/model.js'
 import { kaleyraUserIdFor } from '../helpers/kaleyra-ids.js'
 import { extractUserId, parseGroups } from '../../src/identity/user-id-path.js'
 

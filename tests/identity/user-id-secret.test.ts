@@ -3,7 +3,7 @@
 // Users already in the user-id map keep the id they have.
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { kaleyraUserIdFor } from '../../src/identity/kaleyra-users.js'
+import { kaleyraUserIdFor } from '../../src/users/kaleyra-users.js'
 import { createMemoryStores } from '../../src/store/memory.js'
 import { setup } from '../helpers/app.js'
 import { body, doctor, patient } from '../helpers/fixtures.js'

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { eachStore, setup } from '../helpers/app.js'
-import { coerceScalars } from '../../src/platform/coercion.js'
+import { coerceScalars } from '../../src/lib/coercion.js'
 import { as, body, doctor, isoFromNow, HOUR, patient } from '../helpers/fixtures.js'
 
 /** exp - iat of an SDK token. */

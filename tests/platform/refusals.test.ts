@@ -1,7 +1,7 @@
 import Fastify from 'fastify'
 import t from 'tap'
 import { installErrorHandler } from '../../src/platform/error-handler.js'
-import { BadSchedule, NoPlusUser } from '../../src/platform/errors.js'
+import { BadSchedule, NoPlusUser } from '../../src/lib/errors.js'
 import { setup } from '../helpers/app.js'
 import { body, HOUR, isoFromNow, patient } from '../helpers/fixtures.js'
 

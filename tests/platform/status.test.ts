@@ -1,6 +1,6 @@
 import t from 'tap'
 import { startKaleyraEmulator } from '../../src/emulator/index.js'
-import { readPackage } from '../../src/platform/package-info.js'
+import { readPackage } from '../../src/lib/package-info.js'
 import { createMemoryStores } from '../../src/store/memory.js'
 import { FAULT_TIMEOUT_MS, setup } from '../helpers/app.js'
 import { as, body } from '../helpers/fixtures.js'

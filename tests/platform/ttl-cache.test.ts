@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createTtlCache } from '../../src/platform/ttl-cache.js'
+import { createTtlCache } from '../../src/lib/ttl-cache.js'
 
 // The cache ages by the clock it is given: these tests move it by hand, never wait.
 

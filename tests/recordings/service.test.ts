@@ -2,7 +2,7 @@
 import t from 'tap'
 import { loadConfig } from '../../src/config/index.js'
 import type { KaleyraClient } from '../../src/kaleyra/client.js'
-import type { KaleyraSession } from '../../src/kaleyra/wire.js'
+import type { KaleyraSession } from '../../src/kaleyra/model.js'
 import { createRecordingService } from '../../src/recordings/service.js'
 import { createMemoryStores } from '../../src/store/memory.js'
 import type { RequestContext } from '../../src/upstream/request-context.js'

@@ -1,7 +1,7 @@
 // Verified identity (AUTH_JWKS_URL, AUTH_JWT_SECRET): the caller comes only from a bearer token
 // that verifies against a JSON Web Key Set on 127.0.0.1 (or the shared secret); user headers are ignored.
 import t from 'tap'
-import { signatureHeader } from '../../src/platform/signature.js'
+import { signatureHeader } from '../../src/lib/signature.js'
 import { loadConfig } from '../../src/config/index.js'
 import { FAULT_TIMEOUT_MS, setup, type Tap } from '../helpers/app.js'
 import { body, HOUR, isoFromNow } from '../helpers/fixtures.js'

@@ -1,6 +1,6 @@
 // POST /webhooks/kaleyra (KALEYRA_WEBHOOKS=true): Kaleyra's signed events, checked on the raw bytes.
 import t from 'tap'
-import { checkSignature, signatureHeader, signatureOf } from '../../src/platform/signature.js'
+import { checkSignature, signatureHeader, signatureOf } from '../../src/lib/signature.js'
 import { eachStore, setup } from '../helpers/app.js'
 import { as, body } from '../helpers/fixtures.js'
 

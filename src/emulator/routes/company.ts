@@ -1,6 +1,7 @@
 // /v2/company and its virtual backgrounds; the images are served at /backgrounds/<alias>.jpg.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { MAX_BACKGROUND_BYTES, VIRTUAL_BACKGROUND_FIELD, paths } from '../../kaleyra/wire.js'
+import { VIRTUAL_BACKGROUND_FIELD, paths } from '../../kaleyra/wire.js'
+import { MAX_BACKGROUND_BYTES } from '../../kaleyra/model.js'
 import { ApiError, objectBody, validationError } from '../http.js'
 import { randomHex, type BackgroundRecord, type EmulatorState } from '../state.js'
 

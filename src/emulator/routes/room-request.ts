@@ -2,7 +2,7 @@
 import {
   KALEYRA_ID_REGEX, MAX_ROOM_DURATION_SECONDS, MAX_ROOM_PARTICIPANTS, MIN_ROOM_DURATION_SECONDS, MIN_ROOM_PARTICIPANTS,
   RECORDING_TYPES, TOOL_NAMES, type RecordingType, type ToolName, type Tools
-} from '../../kaleyra/wire.js'
+} from '../../kaleyra/model.js'
 import { ApiError, isObject, objectBody, oneOf, optionalBoolean, optionalString, validationError } from '../http.js'
 import type { EmulatorState } from '../state.js'
 

@@ -1,6 +1,7 @@
 // /v2/sdk/credentials: short-lived access tokens for the web and mobile SDKs.
 import type { FastifyInstance } from 'fastify'
-import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS, paths } from '../../kaleyra/wire.js'
+import { paths } from '../../kaleyra/wire.js'
+import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS } from '../../kaleyra/model.js'
 import { ApiError, notFound, objectBody, validationError } from '../http.js'
 import { signSdkToken } from '../jwt.js'
 import type { EmulatorState } from '../state.js'

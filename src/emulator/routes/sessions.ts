@@ -1,6 +1,7 @@
 // /v2/sessions: runs of a room (added by the test controls), their transcriptions and recordings.
 import type { FastifyInstance } from 'fastify'
-import { MAX_RECORDING_LINK_SECONDS, MIN_RECORDING_LINK_SECONDS, paths, RECORDING_LINK_EXPIRY_QUERY } from '../../kaleyra/wire.js'
+import { paths, RECORDING_LINK_EXPIRY_QUERY } from '../../kaleyra/wire.js'
+import { MAX_RECORDING_LINK_SECONDS, MIN_RECORDING_LINK_SECONDS } from '../../kaleyra/model.js'
 import { notFound, pageOf, queryOf, readPage, validationError } from '../http.js'
 import { DEFAULT_RECORDING_LINK_SECONDS } from '../recording.js'
 import type { EmulatorState, SessionRecord } from '../state.js'

@@ -1,6 +1,7 @@
 // /v2/users: create (own or generated id), get, update (role, camera, active), list.
 import type { FastifyInstance } from 'fastify'
-import { KALEYRA_ID_REGEX, KALEYRA_ROLES, paths } from '../../kaleyra/wire.js'
+import { paths } from '../../kaleyra/wire.js'
+import { KALEYRA_ID_REGEX, KALEYRA_ROLES } from '../../kaleyra/model.js'
 import { ApiError, isObject, notFound, objectBody, oneOf, optionalBoolean, pageOf, queryOf, readPage, validationError } from '../http.js'
 import { randomHex, type EmulatorState, type UserRecord } from '../state.js'
 

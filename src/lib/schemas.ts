@@ -43,3 +43,14 @@ export const NoContent = Type.Unsafe<undefined>({ type: 'null', description: 'No
 
 /** The 415 of the routes that also take a form-encoded body. */
 export const formOrJsonUnsupported = errorResponse('Body is neither JSON nor form-encoded', fastifyErrorExample(415, 'FST_ERR_CTP_INVALID_MEDIA_TYPE', 'Unsupported Media Type'))
+
+/**
+ * Routes that act for the caller name it with the user headers the platform gateway sets. In the
+ * OpenAPI document they are security schemes, so the UI's "Authorize" button can send them.
+ */
+export const CALLER_SECURITY = [{ caller: [], callerGroups: [] }]
+/** Routes that only need to know who the caller is. */
+export const CALLER_ID_SECURITY = [{ caller: [] }]
+
+/** Routes with a flat body that take it form-encoded as well (custom-plugin-lib registered @fastify/formbody). */
+export const FORM_OR_JSON = ['application/json', 'application/x-www-form-urlencoded']

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
-import type { KaleyraClient } from '../kaleyra/client.js'
-import type { KaleyraRole, UpdateUserRequest } from '../kaleyra/wire.js'
+import type { KaleyraClient, UpdateUserRequest } from '../kaleyra/client.js'
+import type { KaleyraRole } from '../kaleyra/model.js'
 import { StoreDuplicateError } from '../store/errors.js'
 import type { StoreContext, UserMapStore } from '../store/types.js'
 

@@ -1,5 +1,5 @@
 import type { Privilege } from '../config/service-config.js'
-import type { KaleyraRole } from '../kaleyra/wire.js'
+import type { KaleyraRole } from '../kaleyra/model.js'
 
 /** plus when any group is a plus group, else basic when any is a basic group, else null (unknown groups). */
 export function roleForGroups (groups: string[], privileges: Record<KaleyraRole, Privilege>): KaleyraRole | null {
