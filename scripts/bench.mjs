@@ -3,6 +3,8 @@
 //   npm run bench                 the full run (about 6 minutes)
 //   npm run bench -- --quick      shorter runs, a 128 MiB transcription (about 3 minutes)
 //   npm run bench -- --out FILE   writes FILE instead of docs/benchmarks.md
+//   npm run bench -- --only throughput,footprint   runs only these phases (throughput, critical,
+//                                 streaming, footprint) and prints their targets; writes no report
 // (`--smoke` is for the harness's own test: tiny counts, no meaningful figure.)
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -15,7 +17,7 @@ import { criticalPaths } from './bench/critical-paths.mjs'
 import { footprint } from './bench/footprint.mjs'
 import { closeClient } from './bench/http.mjs'
 import { startEmulator } from './bench/processes.mjs'
-import { buildReport } from './bench/report.mjs'
+import { buildReport, partialSummary } from './bench/report.mjs'
 import { streaming } from './bench/streaming.mjs'
 import { throughput } from './bench/throughput.mjs'
 
@@ -26,9 +28,16 @@ const MODES = {
   smoke: { repetitions: 1, connections: 2, warmupSeconds: 0, seconds: 1, operations: 2, latencyMs: 5, transcriptionBytes: 1 * MiB, trials: 1, loadedRequests: 200, settleMs: 50 }
 }
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean' }, smoke: { type: 'boolean' }, out: { type: 'string' } } })
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean' }, smoke: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } })
 const mode = args.smoke === true ? 'smoke' : args.quick === true ? 'quick' : 'full'
 const settings = { mode, ...MODES[mode] }
+const PHASES = [['throughput', throughput], ['critical', criticalPaths], ['streaming', streaming], ['footprint', footprint]]
+const only = args.only?.split(',').map(name => name.trim())
+const unknown = only?.filter(name => !PHASES.some(([known]) => known === name)) ?? []
+if (unknown.length > 0) {
+  process.stderr.write(`npm run bench: unknown phase ${unknown.join(', ')} (phases: ${PHASES.map(([name]) => name).join(', ')})\n`)
+  process.exit(2)
+}
 const out = args.out === undefined ? join(root, 'docs', 'benchmarks.md') : resolve(args.out)
 
 const loads = []
@@ -66,7 +75,7 @@ const ctx = { emulator, settings, progress }
 const results = { settings }
 const phaseSeconds = []
 try {
-  for (const [name, phase] of [['throughput', throughput], ['critical', criticalPaths], ['streaming', streaming], ['footprint', footprint]]) {
+  for (const [name, phase] of PHASES.filter(([name]) => only === undefined || only.includes(name))) {
     process.stdout.write(`${name} (load ${loadNow()})\n`)
     const phaseStarted = Date.now()
     results[name] = await phase(ctx)
@@ -93,6 +102,11 @@ results.machine = {
   loadRange: `from ${Math.min(...loads).toFixed(2)} to ${Math.max(...loads).toFixed(2)}`,
   // The benchmark's own processes account for about 2; more than one busy CPU besides them skews the figures.
   busy: Math.max(...loads) > cpuList.length + 1
+}
+
+if (only !== undefined) {
+  process.stdout.write(`\nTargets of the phases run (load ${loadStart} → ${loadNow()}):\n${partialSummary(results).join('\n')}\n`)
+  process.exit(0)
 }
 
 const { markdown, summaryLines, warning } = buildReport(results)

@@ -10,8 +10,16 @@ const pick = (runs, field) => runs.map(r => r[field])
 
 /** The ratios the targets of issue 14 are about, each a summary over the repetitions. */
 function measuredRatios ({ throughput, critical, streaming, footprint }) {
+  return {
+    ...(throughput !== undefined && throughputRatios(throughput)),
+    ...(footprint !== undefined && footprintRatios(footprint)),
+    ...(streaming !== undefined && streamingRatios(streaming)),
+    ...(critical !== undefined && criticalRatios(critical))
+  }
+}
+
+function throughputRatios (throughput) {
   const rps = key => pick(throughput.runs[key], 'rps')
-  const fp = footprint.runs
   // Bare Fastify's CPU time per request over the service's: the req/s ratio of a machine with CPU to spare.
   const cpu = (key, bare) => summary(ratios(cpuPerRequest(bare), cpuPerRequest(key)))
   const cpuPerRequest = key => pick(throughput.runs[key], 'cpuUsPerRequest')
@@ -21,26 +29,42 @@ function measuredRatios ({ throughput, critical, streaming, footprint }) {
     coldInfoCpu: cpu('cold-info', 'bare-info'),
     warmInfo: summary(ratios(rps('warm-info'), rps('bare-info'))),
     warmWarn: summary(ratios(rps('warm-warn'), rps('bare-warn'))),
-    coldInfo: summary(ratios(rps('cold-info'), rps('bare-info'))),
-    idle: summary(ratios(pick(fp.service, 'idle'), pick(fp.bare, 'idle'))),
-    loaded: summary(ratios(pick(fp.service, 'loaded'), pick(fp.bare, 'loaded'))),
-    ready: summary(ratios(pick(fp.service, 'readyMs'), pick(fp.bare, 'readyMs'))),
-    readyCpu: summary(ratios(pick(fp.service, 'readyCpuMs'), pick(fp.bare, 'readyCpuMs'))),
-    streamFast: summary(ratios(pick(streaming.runs.serviceFast, 'mibPerSecond'), pick(streaming.runs.directFast, 'mibPerSecond'))),
-    streamEmulator: summary(ratios(pick(streaming.runs.serviceEmulator, 'mibPerSecond'), pick(streaming.runs.directEmulator, 'mibPerSecond'))),
-    // The worse of the two service paths.
-    streamGrowth: [streaming.runs.serviceFast, streaming.runs.serviceEmulator].map(rs => summary(pick(rs, 'growthMiB'))).sort((a, b) => b.median - a.median)[0],
-    post: summary(ratios(critical.runs.post, critical.runs.postIdeal)),
-    patch: summary(ratios(critical.runs.patch, critical.runs.patchIdeal)),
-    patchCreateOnly: summary(ratios(critical.runs.patch, critical.runs.patchCreateOnly)),
-    delete: summary(ratios(critical.runs.delete, critical.runs.deleteIdeal))
+    coldInfo: summary(ratios(rps('cold-info'), rps('bare-info')))
   }
 }
 
-/** One line per target of issue 14, judged on the median. */
-function targets (r, results) {
+function footprintRatios ({ runs: fp }) {
+  return {
+    idle: summary(ratios(pick(fp.service, 'idle'), pick(fp.bare, 'idle'))),
+    loaded: summary(ratios(pick(fp.service, 'loaded'), pick(fp.bare, 'loaded'))),
+    ready: summary(ratios(pick(fp.service, 'readyMs'), pick(fp.bare, 'readyMs'))),
+    readyCpu: summary(ratios(pick(fp.service, 'readyCpuMs'), pick(fp.bare, 'readyCpuMs')))
+  }
+}
+
+function streamingRatios ({ runs }) {
+  return {
+    streamFast: summary(ratios(pick(runs.serviceFast, 'mibPerSecond'), pick(runs.directFast, 'mibPerSecond'))),
+    streamEmulator: summary(ratios(pick(runs.serviceEmulator, 'mibPerSecond'), pick(runs.directEmulator, 'mibPerSecond'))),
+    // The worse of the two service paths.
+    streamGrowth: [runs.serviceFast, runs.serviceEmulator].map(rs => summary(pick(rs, 'growthMiB'))).sort((a, b) => b.median - a.median)[0]
+  }
+}
+
+function criticalRatios ({ runs }) {
+  return {
+    post: summary(ratios(runs.post, runs.postIdeal)),
+    patch: summary(ratios(runs.patch, runs.patchIdeal)),
+    patchCreateOnly: summary(ratios(runs.patch, runs.patchCreateOnly)),
+    delete: summary(ratios(runs.delete, runs.deleteIdeal))
+  }
+}
+
+/** One line per target of issue 14 whose phase ran, judged on the median. */
+export function targets (r, results) {
   const GiB = 1024 ** 3
-  const size = results.streaming.bytes >= GiB ? `${(results.streaming.bytes / GiB).toFixed(0)} GiB` : `${(results.streaming.bytes / 1024 ** 2).toFixed(0)} MiB`
+  const bytes = results.streaming?.bytes ?? 0
+  const size = bytes >= GiB ? `${(bytes / GiB).toFixed(0)} GiB` : `${(bytes / 1024 ** 2).toFixed(0)} MiB`
   const list = [
     { what: 'warm poll, info, req/s vs bare Fastify', s: r.warmInfo, atLeast: 0.70, also: ['by CPU per request', r.warmInfoCpu] },
     { what: 'warm poll, warn, req/s vs bare Fastify', s: r.warmWarn, atLeast: 0.55, also: ['by CPU per request', r.warmWarnCpu] },
@@ -50,11 +74,11 @@ function targets (r, results) {
     { what: 'transcription through the service vs read directly (fast source), MiB/s', s: r.streamFast, atLeast: 0.90 },
     { what: `service peak RSS growth streaming ${size} (the worse source)`, s: r.streamGrowth, atMost: 32, unit: ' MiB', digits: 1 },
     { what: 'start-to-ready vs bare Fastify', s: r.ready, atMost: 1.5, also: ['CPU time until ready', r.readyCpu] },
-    { what: `POST with ${results.critical.participants} new participants vs its ideal critical path`, s: r.post, atMost: 1.10 },
+    { what: `POST with ${results.critical?.participants} new participants vs its ideal critical path`, s: r.post, atMost: 1.10 },
     { what: 'PATCH with room replacement vs its ideal critical path', s: r.patch, atMost: 1.10 },
     { what: 'DELETE vs its ideal critical path', s: r.delete, atMost: 1.10 }
   ]
-  return list.map(t => {
+  return list.filter(t => t.s !== undefined).map(t => {
     const value = t.s.median
     const limitValue = t.atLeast ?? t.atMost
     const ok = t.atLeast !== undefined ? value >= t.atLeast : value <= t.atMost
@@ -130,6 +154,11 @@ function footprintTable ({ runs }, r, loadedRequests) {
     `| RSS MiB after ${loadedRequests} requests (service: warm polls) | ${s(runs.service, 'loaded')} | ${s(runs.bare, 'loaded')} | ${f(r.loaded, 2)} |`,
     `| for scale: \`node -e 0\`, spawn → exit ms | | ${f(summary(runs.node), 0)} | |`
   ].join('\n')
+}
+
+/** The target lines of a partial run (`--only`): no report is written. */
+export function partialSummary (results) {
+  return targets(measuredRatios(results), results)
 }
 
 export function buildReport (results) {
