@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose'
+import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose'
 import { commaList, type AuthenticationMode, type Env } from '../config/env.js'
 import { TokenRefused } from '../lib/errors.js'
 import { UpstreamError } from '../upstream/errors.js'
@@ -29,10 +29,14 @@ export interface TokenVerifierOptions {
   observer?: UpstreamObserver
 }
 
+// jose is loaded on the first token, not at start-up: a service without AUTH_JWKS_URL or
+// AUTH_JWT_SECRET never loads it (it is ~60 ES modules, 50 ms and a few MiB on start-up).
+type Jose = typeof import('jose')
+
 const BEARER = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i
 
 /** Why a token is refused, in the caller's words (never the token or its claims). */
-function refusalOf (err: unknown): Error | undefined {
+function refusalOf ({ errors }: Jose, err: unknown): Error | undefined {
   if (err instanceof errors.JWTExpired) return new TokenRefused('the token has expired')
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'nbf') return new TokenRefused('the token is not valid yet')
@@ -81,13 +85,13 @@ function userIdOf (value: unknown): string | undefined {
  * The provider's key set, fetched by jose through the service's HTTP client (deadline, retries,
  * metrics), so that a failure is an UpstreamError of the identity target like any other.
  */
-function remoteKeySet (mode: Extract<AuthenticationMode, { kind: 'jwks' }>, env: Env, http: HttpUpstream): JWTVerifyGetKey {
+function remoteKeySet (jose: Jose, mode: Extract<AuthenticationMode, { kind: 'jwks' }>, env: Env, http: HttpUpstream): JWTVerifyGetKey {
   const operation = 'jwks'
-  const keys = createRemoteJWKSet(new URL(mode.url), {
+  const keys = jose.createRemoteJWKSet(new URL(mode.url), {
     cacheMaxAge: env.AUTH_JWKS_CACHE_MS,
     cooldownDuration: env.AUTH_JWKS_COOLDOWN_MS,
     // The deadline is the HTTP client's (IDENTITY_TIMEOUT_MS); jose's signal is not needed.
-    [customFetch]: async () => {
+    [jose.customFetch]: async () => {
       const res = await http.requestJson({ operation, method: 'GET', path: '', url: mode.url, headers: { accept: 'application/json, application/jwk-set+json' } })
       if (res.statusCode !== 200) throw new UpstreamError({ target: 'identity', operation, failure: 'status', upstreamStatus: res.statusCode })
       if (res.data === undefined) throw new UpstreamError({ target: 'identity', operation, failure: 'format' })
@@ -98,7 +102,7 @@ function remoteKeySet (mode: Extract<AuthenticationMode, { kind: 'jwks' }>, env:
     try {
       return await keys(header, token)
     } catch (err) {
-      if (err instanceof UpstreamError || refusalOf(err) !== undefined) throw err
+      if (err instanceof UpstreamError || refusalOf(jose, err) !== undefined) throw err
       // Not a key set, or a key that cannot be imported: the provider's answer is unusable.
       throw new UpstreamError({ target: 'identity', operation, failure: 'format' })
     }
@@ -108,12 +112,19 @@ function remoteKeySet (mode: Extract<AuthenticationMode, { kind: 'jwks' }>, env:
 export function createTokenVerifier (opts: TokenVerifierOptions): TokenVerifier {
   const { env, mode } = opts
   let http: HttpUpstream | undefined
-  let key: JWTVerifyGetKey | Uint8Array
+  let keyOf: (jose: Jose) => JWTVerifyGetKey | Uint8Array
   if (mode.kind === 'jwks') {
-    http = new HttpUpstream({ target: 'identity', baseUrl: new URL(mode.url).origin, timeoutMs: opts.timeoutMs, observer: opts.observer })
-    key = remoteKeySet(mode, env, http)
+    const upstream = new HttpUpstream({ target: 'identity', baseUrl: new URL(mode.url).origin, timeoutMs: opts.timeoutMs, observer: opts.observer })
+    http = upstream
+    keyOf = jose => remoteKeySet(jose, mode, env, upstream)
   } else {
-    key = new TextEncoder().encode(mode.secret)
+    const secret = new TextEncoder().encode(mode.secret)
+    keyOf = () => secret
+  }
+  let loaded: Promise<{ jose: Jose, key: JWTVerifyGetKey | Uint8Array }> | undefined
+  async function load (): Promise<{ jose: Jose, key: JWTVerifyGetKey | Uint8Array }> {
+    const jose = await import('jose')
+    return { jose, key: keyOf(jose) }
   }
   const issuers = commaList(env.AUTH_ISSUER)
   const audiences = commaList(env.AUTH_AUDIENCE)
@@ -127,12 +138,15 @@ export function createTokenVerifier (opts: TokenVerifierOptions): TokenVerifier 
   }
 
   async function payloadOf (token: string): Promise<JWTPayload> {
+    const { jose, key } = await (loaded ??= load())
     try {
       // The two overloads of jwtVerify (a key, a key function) take the same options.
-      const { payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options)
+      const { payload } = typeof key === 'function'
+        ? await jose.jwtVerify(token, key, options)
+        : await jose.jwtVerify(token, key, options)
       return payload
     } catch (err) {
-      throw refusalOf(err) ?? err
+      throw refusalOf(jose, err) ?? err
     }
   }
 
