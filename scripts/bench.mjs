@@ -23,9 +23,42 @@ import { throughput } from './bench/throughput.mjs'
 
 const MiB = 1024 * 1024
 const MODES = {
-  full: { repetitions: 3, connections: 10, warmupSeconds: 1, seconds: 5, operations: 20, latencyMs: 20, transcriptionBytes: 1024 * MiB, trials: 5, loadedRequests: 20_000, settleMs: 2000 },
-  quick: { repetitions: 3, connections: 10, warmupSeconds: 1, seconds: 2, operations: 8, latencyMs: 20, transcriptionBytes: 128 * MiB, trials: 3, loadedRequests: 20_000, settleMs: 1000 },
-  smoke: { repetitions: 1, connections: 2, warmupSeconds: 0, seconds: 1, operations: 2, latencyMs: 5, transcriptionBytes: 1 * MiB, trials: 1, loadedRequests: 200, settleMs: 50 }
+  full: {
+    repetitions: 3,
+    connections: 10,
+    warmupSeconds: 1,
+    seconds: 5,
+    operations: 20,
+    latencyMs: 20,
+    transcriptionBytes: 1024 * MiB,
+    trials: 5,
+    loadedRequests: 20_000,
+    settleMs: 2000
+  },
+  quick: {
+    repetitions: 3,
+    connections: 10,
+    warmupSeconds: 1,
+    seconds: 2,
+    operations: 8,
+    latencyMs: 20,
+    transcriptionBytes: 128 * MiB,
+    trials: 3,
+    loadedRequests: 20_000,
+    settleMs: 1000
+  },
+  smoke: {
+    repetitions: 1,
+    connections: 2,
+    warmupSeconds: 0,
+    seconds: 1,
+    operations: 2,
+    latencyMs: 5,
+    transcriptionBytes: 1 * MiB,
+    trials: 1,
+    loadedRequests: 200,
+    settleMs: 50
+  }
 }
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean' }, smoke: { type: 'boolean' }, out: { type: 'string' }, only: { type: 'string' } } })

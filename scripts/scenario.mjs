@@ -19,7 +19,8 @@ function check (name, condition, detail) {
   else { failures++; console.log(`FAIL ${name}${detail === undefined ? '' : ` — ${JSON.stringify(detail)}`}`) }
 }
 
-const expect = (name, res, status, body) => check(name, res.status === status && (body === undefined || JSON.stringify(res.body) === JSON.stringify(body)), res)
+const expect = (name, res, status, body) =>
+  check(name, res.status === status && (body === undefined || JSON.stringify(res.body) === JSON.stringify(body)), res)
 
 // The exact shapes of SPEC §3: POST answers { roomId }; GET answers these keys (details only once the room exists).
 const sameKeys = (object, keys) => typeof object === 'object' && object !== null && JSON.stringify(Object.keys(object).sort()) === JSON.stringify([...keys].sort())

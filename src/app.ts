@@ -43,7 +43,9 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
   const metrics = createServiceMetrics()
   const trustedProxies = trustProxy(env)
   const app = Fastify({
-    ...(given.loggerInstance !== undefined ? { loggerInstance: given.loggerInstance } : { logger: loggerOptions(env.LOG_LEVEL, prettyLogs(env.KALEYRA_EMULATOR)) }),
+    ...(given.loggerInstance !== undefined
+      ? { loggerInstance: given.loggerInstance }
+      : { logger: loggerOptions(env.LOG_LEVEL, prettyLogs(env.KALEYRA_EMULATOR)) }),
     logController: new PlatformLogController({ trustProxySet: env.TRUST_PROXY !== undefined }),
     requestIdHeader: 'x-request-id',
     bodyLimit: bodyLimit(env),
@@ -56,7 +58,10 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
     // Node checks the headers timeout at this interval (30 s by default).
     http: { connectionsCheckingInterval: 1_000 }
   }).withTypeProvider<TypeBoxTypeProvider>()
-  installServerTimeouts(app, { requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS, headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS })
+  installServerTimeouts(app, {
+    requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS
+  })
 
   app.setValidatorCompiler(createValidatorCompiler())
   installErrorHandler(app)
@@ -70,29 +75,44 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
   })
 
   // The metrics see every upstream call, a test's observer too.
-  const services = createServices(config, { log: app.log, events: metrics.teleconsultations, integrations: metrics.integrations }, {
-    ...given,
-    upstreamObserver: metrics.upstreamObserver(given.upstreamObserver)
-  })
+  const services = createServices(
+    config,
+    { log: app.log, events: metrics.teleconsultations, integrations: metrics.integrations },
+    {
+      ...given,
+      upstreamObserver: metrics.upstreamObserver(given.upstreamObserver)
+    }
+  )
   app.addHook('onClose', services.close)
   await registerStatusRoutes(app, services.readiness)
   // The demo's waiting room, never in production (not even loaded).
   if (env.KALEYRA_EMULATOR) await app.register((await import('./demo-page/routes.js')).demoPageRoutes, { env })
 
-  await app.register(async (api) => {
-    // The routes that act for a caller (with a token verifier, only for a verified one).
-    await api.register(async (callers) => {
-      if (services.tokens !== undefined) callers.addHook('onRoute', documentBearer)
-      await callers.register(requestContext, { config, verifier: services.tokens })
-      await callers.register(teleconsultationRoutes, { teleconsultations: services.teleconsultations, authorization: services.authorization, idempotency: services.idempotency })
-      await callers.register(credentialsRoutes, { credentials: services.credentials, authorization: services.authorization, maxExpiresIn: env.CREDENTIALS_MAX_EXPIRES_IN })
-      await callers.register(settingsRoutes, { settings: services.settings })
-      await callers.register(transcriptionRoutes, { transcriptions: services.transcriptions })
-      await callers.register(recordingRoutes, { recordings: services.recordings })
-    })
-    // Kaleyra's signature is what lets a webhook in.
-    if (services.webhooks !== undefined) await api.register(kaleyraWebhookRoutes, { webhooks: services.webhooks })
-  }, { prefix: apiPrefix(env) })
+  await app.register(
+    async api => {
+      // The routes that act for a caller (with a token verifier, only for a verified one).
+      await api.register(async callers => {
+        if (services.tokens !== undefined) callers.addHook('onRoute', documentBearer)
+        await callers.register(requestContext, { config, verifier: services.tokens })
+        await callers.register(teleconsultationRoutes, {
+          teleconsultations: services.teleconsultations,
+          authorization: services.authorization,
+          idempotency: services.idempotency
+        })
+        await callers.register(credentialsRoutes, {
+          credentials: services.credentials,
+          authorization: services.authorization,
+          maxExpiresIn: env.CREDENTIALS_MAX_EXPIRES_IN
+        })
+        await callers.register(settingsRoutes, { settings: services.settings })
+        await callers.register(transcriptionRoutes, { transcriptions: services.transcriptions })
+        await callers.register(recordingRoutes, { recordings: services.recordings })
+      })
+      // Kaleyra's signature is what lets a webhook in.
+      if (services.webhooks !== undefined) await api.register(kaleyraWebhookRoutes, { webhooks: services.webhooks })
+    },
+    { prefix: apiPrefix(env) }
+  )
 
   return { app, services }
 }

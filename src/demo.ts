@@ -10,7 +10,12 @@ export async function startEmbeddedKaleyra (env: Env): Promise<{ env: Env, emula
   const apiKey = env.BANDYER_API_SECRET_KEY ?? `ak_emulator_${randomBytes(12).toString('hex')}`
   // The emulator listens where the service does (loopback unless HOST says otherwise).
   const host = listenHost(env)
-  const emulator = await startKaleyraEmulator({ apiKey, host, port: env.KALEYRA_EMULATOR_PORT, publicUrl: env.KALEYRA_EMULATOR_PUBLIC_URL })
+  const emulator = await startKaleyraEmulator({
+    apiKey,
+    host,
+    port: env.KALEYRA_EMULATOR_PORT,
+    publicUrl: env.KALEYRA_EMULATOR_PUBLIC_URL
+  })
   const baseUrl = emulator.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//127.0.0.1:')
   return { env: { ...env, BANDYER_API_SECRET_KEY: apiKey, BANDYER_BASE_URL: baseUrl }, emulator }
 }

@@ -51,7 +51,9 @@ export interface ServiceOverrides {
   events?: EventDeliveryOptions
   /** Delays between attempts to apply a Kaleyra webhook the store could not take. */
   webhookRetryDelaysMs?: number[]
-  /** Where transcriptions beyond TRANSCRIPTION_MEMORY_BUDGET are written (default: the system's temporary directory). */
+  /**
+   * Where transcriptions beyond TRANSCRIPTION_MEMORY_BUDGET are written (default: the system's temporary directory).
+   */
   transcriptionSpoolDirectory?: string
   /** The clock of the service: immutability windows and how long cached answers are reused (tests fix it). */
   now?: () => number
@@ -113,23 +115,48 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
   const stores = overrides.stores ?? createStores(config, host.log, overrides)
   const identity = overrides.identity ?? createIdentityProvider(config, overrides)
   const authentication = authenticationMode(env)
-  const tokens = authentication !== undefined ? createTokenVerifier({ env, mode: authentication, timeoutMs: env.IDENTITY_TIMEOUT_MS, observer: overrides.upstreamObserver }) : undefined
-  const users = createKaleyraUsers({ kaleyra, userMap: stores.userMap, idSecret: env.KALEYRA_USER_ID_SECRET ?? env.BANDYER_API_SECRET_KEY })
+  const tokens =
+    authentication !== undefined
+      ? createTokenVerifier({
+        env,
+        mode: authentication,
+        timeoutMs: env.IDENTITY_TIMEOUT_MS,
+        observer: overrides.upstreamObserver
+      })
+      : undefined
+  const users = createKaleyraUsers({
+    kaleyra,
+    userMap: stores.userMap,
+    idSecret: env.KALEYRA_USER_ID_SECRET ?? env.BANDYER_API_SECRET_KEY
+  })
   const { events } = host
-  const eventDelivery = env.EVENTS_WEBHOOK_URL !== undefined && env.EVENTS_WEBHOOK_SECRET !== undefined
-    ? createEventDelivery({
-      // A store given without an outbox (tests wrapping stores) keeps the events in memory.
-      outbox: stores.outbox ?? createMemoryOutboxStore(),
-      sender: createEventSender({ url: env.EVENTS_WEBHOOK_URL, secret: env.EVENTS_WEBHOOK_SECRET, timeoutMs: env.EVENTS_TIMEOUT_MS, now: overrides.now, observer: overrides.upstreamObserver }),
-      log: host.log,
-      retryForMs: env.EVENTS_RETRY_FOR_MS,
-      timeoutMs: env.EVENTS_TIMEOUT_MS,
-      observer: host.integrations,
-      now: overrides.now
-    }, overrides.events)
-    : undefined
+  const eventDelivery =
+    env.EVENTS_WEBHOOK_URL !== undefined && env.EVENTS_WEBHOOK_SECRET !== undefined
+      ? createEventDelivery(
+        {
+          // A store given without an outbox (tests wrapping stores) keeps the events in memory.
+          outbox: stores.outbox ?? createMemoryOutboxStore(),
+          sender: createEventSender({
+            url: env.EVENTS_WEBHOOK_URL,
+            secret: env.EVENTS_WEBHOOK_SECRET,
+            timeoutMs: env.EVENTS_TIMEOUT_MS,
+            now: overrides.now,
+            observer: overrides.upstreamObserver
+          }),
+          log: host.log,
+          retryForMs: env.EVENTS_RETRY_FOR_MS,
+          timeoutMs: env.EVENTS_TIMEOUT_MS,
+          observer: host.integrations,
+          now: overrides.now
+        },
+        overrides.events
+      )
+      : undefined
   const publisher: EventPublisher = eventDelivery?.publisher ?? NO_EVENTS
-  const reaper = createRoomReaper({ kaleyra, store: stores.teleconsultations, log: host.log, events, publisher }, overrides.reaper)
+  const reaper = createRoomReaper(
+    { kaleyra, store: stores.teleconsultations, log: host.log, events, publisher },
+    overrides.reaper
+  )
   const readiness = createReadinessCheck({
     stores: [
       { name: 'teleconsultation store', ping: async () => { await stores.teleconsultations.ping() } },
@@ -146,11 +173,31 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
   })
 
   const webhooks = env.KALEYRA_WEBHOOKS
-    ? createKaleyraWebhookService({ config, store: stores.teleconsultations, log: host.log, publisher, observer: host.integrations, now: overrides.now, retryDelaysMs: overrides.webhookRetryDelaysMs })
+    ? createKaleyraWebhookService({
+      config,
+      store: stores.teleconsultations,
+      log: host.log,
+      publisher,
+      observer: host.integrations,
+      now: overrides.now,
+      retryDelaysMs: overrides.webhookRetryDelaysMs
+    })
     : undefined
-  const closer = env.ROOM_CLOSE_AFTER_END_MS !== undefined
-    ? createRoomCloser({ store: stores.teleconsultations, reaper, log: host.log, closeAfterMs: env.ROOM_CLOSE_AFTER_END_MS, publisher, observer: host.integrations, now: overrides.now }, overrides.closer)
-    : undefined
+  const closer =
+    env.ROOM_CLOSE_AFTER_END_MS !== undefined
+      ? createRoomCloser(
+        {
+          store: stores.teleconsultations,
+          reaper,
+          log: host.log,
+          closeAfterMs: env.ROOM_CLOSE_AFTER_END_MS,
+          publisher,
+          observer: host.integrations,
+          now: overrides.now
+        },
+        overrides.closer
+      )
+      : undefined
 
   return {
     kaleyra,
@@ -168,10 +215,18 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
     }),
     credentials: createCredentialsService({ config, kaleyra, users, userMap: stores.userMap, identity }),
     settings: createSettingsService({ config, kaleyra, identity }),
-    transcriptions: createTranscriptionService({ config, kaleyra, store: stores.teleconsultations, log: host.log, spoolDirectory: overrides.transcriptionSpoolDirectory }),
+    transcriptions: createTranscriptionService({
+      config,
+      kaleyra,
+      store: stores.teleconsultations,
+      log: host.log,
+      spoolDirectory: overrides.transcriptionSpoolDirectory
+    }),
     recordings: createRecordingService({ config, kaleyra, store: stores.teleconsultations }),
     readiness,
-    idempotency: env.IDEMPOTENCY_KEYS ? createIdempotency({ store: stores.idempotency, now: overrides.now }) : undefined,
+    idempotency: env.IDEMPOTENCY_KEYS
+      ? createIdempotency({ store: stores.idempotency, now: overrides.now })
+      : undefined,
     async close () {
       // Bounded: background work gets BACKGROUND_CLOSE_GRACE_MS to end its current step (the event
       // delivery last, after everything that publishes), then the pools close (cutting what is
@@ -181,7 +236,15 @@ export function createServices (config: AppConfig, host: ServiceHost, overrides:
         await eventDelivery?.close()
       })()
       await Promise.race([background, sleep(BACKGROUND_CLOSE_GRACE_MS, undefined, { ref: false })])
-      await Promise.allSettled([kaleyra.close(), stores.teleconsultations.close(), stores.userMap.close(), stores.outbox?.close(), stores.idempotency.close(), identity.close(), tokens?.close()])
+      await Promise.allSettled([
+        kaleyra.close(),
+        stores.teleconsultations.close(),
+        stores.userMap.close(),
+        stores.outbox?.close(),
+        stores.idempotency.close(),
+        identity.close(),
+        tokens?.close()
+      ])
       await Promise.race([background, sleep(BACKGROUND_CLOSE_GRACE_MS, undefined, { ref: false })])
     }
   }

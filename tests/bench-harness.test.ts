@@ -10,8 +10,15 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 interface Teardown { teardown: (fn: () => unknown) => void }
 
 /** Starts a bench helper that prints `{"url": ...}` once listening. */
-async function startAnnouncing (t: Teardown, script: string, env: Record<string, string>): Promise<{ proc: RunningProcess, url: string }> {
-  const proc = startProcess(t, [process.execPath, `scripts/bench/${script}`], { cwd: root, env: { PATH: process.env.PATH, ...env } })
+async function startAnnouncing (
+  t: Teardown,
+  script: string,
+  env: Record<string, string>
+): Promise<{ proc: RunningProcess; url: string }> {
+  const proc = startProcess(t, [process.execPath, `scripts/bench/${script}`], {
+    cwd: root,
+    env: { PATH: process.env.PATH, ...env }
+  })
   let url = ''
   await waitFor(`${script} to print its url`, () => {
     if (proc.child.exitCode !== null) throw new Error(`${script} exited: ${proc.stderr.join('\n')}`)

@@ -17,12 +17,19 @@ const entry = 'dist/server.js'
 const apiKey = 'ak_child_process_secret_3f9a'
 const { name, version } = readPackage()
 /** Upstream deadlines of the child processes: long, as in the other tests (helpers/app.ts). */
-const LONG_DEADLINES = { KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), CRUD_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), STATUS_CHECK_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) }
+const LONG_DEADLINES = {
+  KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+  CRUD_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+  STATUS_CHECK_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS)
+}
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-async function startServer (t: Teardown, env: Record<string, string>): Promise<{ server: RunningProcess, url: string, emulatorUrl: string }> {
-  if (!existsSync(`${root}/${entry}`)) throw new Error('dist/server.js is missing: run `npm run build` (npm test does it)')
+async function startServer (
+  t: Teardown,
+  env: Record<string, string>
+): Promise<{ server: RunningProcess; url: string; emulatorUrl: string }> {
+  if (!existsSync(`${root}/${entry}`)) { throw new Error('dist/server.js is missing: run `npm run build` (npm test does it)') }
   const server = startProcess(t, [process.execPath, entry], {
     cwd: root,
     env: { PATH: process.env.PATH, KALEYRA_EMULATOR: 'true', BANDYER_API_SECRET_KEY: apiKey, HTTP_PORT: '0', LOG_LEVEL: 'info', ...LONG_DEADLINES, ...env }

@@ -23,10 +23,13 @@ async function serveTranscription (res, bytes) {
 }
 
 function forward (req, res) {
-  const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, answer => {
-    res.writeHead(answer.statusCode, answer.headers)
-    answer.pipe(res)
-  })
+  const out = request(
+    { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
+    answer => {
+      res.writeHead(answer.statusCode, answer.headers)
+      answer.pipe(res)
+    }
+  )
   out.on('error', () => res.destroy())
   req.pipe(out)
 }

@@ -48,7 +48,12 @@ export async function throughput ({ emulator, settings, progress }) {
     const runs = Object.fromEntries(scenarios.map(s => [s.key, []]))
     for (let rep = 1; rep <= settings.repetitions; rep++) {
       for (const scenario of scenarios) {
-        const result = await load({ ...scenario.load, connections: settings.connections, warmupSeconds: settings.warmupSeconds, duration: settings.seconds })
+        const result = await load({
+          ...scenario.load,
+          connections: settings.connections,
+          warmupSeconds: settings.warmupSeconds,
+          duration: settings.seconds
+        })
         runs[scenario.key].push(result)
         progress(`throughput ${rep}/${settings.repetitions} ${scenario.key}: ${Math.round(result.rps)} req/s`)
       }

@@ -90,7 +90,12 @@ export const EnvSchema = Type.Object({
 
 export type Env = Static<typeof EnvSchema>
 
-interface AjvLikeError { instancePath?: string, keyword?: string, message?: string, params?: { missingProperty?: string, allowedValue?: unknown } }
+interface AjvLikeError {
+  instancePath?: string
+  keyword?: string
+  message?: string
+  params?: { missingProperty?: string; allowedValue?: unknown }
+}
 
 /** The allowed values of an enumeration variable (a union of literals), or undefined. */
 function allowedValues (name: string): string[] | undefined {
@@ -204,8 +209,14 @@ function checkAuthentication (env: Env): void {
   if (env.AUTH_JWKS_URL !== undefined && env.AUTH_JWT_SECRET !== undefined) throw new ConfigError('AUTH_JWKS_URL and AUTH_JWT_SECRET exclude each other: set one')
   const mode = authenticationMode(env)
   if (mode === undefined) {
-    const given = { AUTH_ISSUER: env.AUTH_ISSUER, AUTH_AUDIENCE: env.AUTH_AUDIENCE, AUTH_ALGORITHMS: env.AUTH_ALGORITHMS }
-    const stray = Object.entries(given).filter(([, value]) => value.trim() !== '').map(([name]) => name)
+    const given = {
+      AUTH_ISSUER: env.AUTH_ISSUER,
+      AUTH_AUDIENCE: env.AUTH_AUDIENCE,
+      AUTH_ALGORITHMS: env.AUTH_ALGORITHMS
+    }
+    const stray = Object.entries(given)
+      .filter(([, value]) => value.trim() !== '')
+      .map(([name]) => name)
     if (stray.length > 0) throw new ConfigError(`${stray.join(', ')} need AUTH_JWKS_URL or AUTH_JWT_SECRET`)
     return
   }

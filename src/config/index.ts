@@ -12,7 +12,9 @@ export interface AppConfig {
 export function loadConfig (source?: Record<string, string | undefined>): AppConfig {
   const env = loadEnv(source)
   const warnings: string[] = []
-  const service = loadServiceConfig(env.TELECONSULTATION_SERVICE_CONFIG_PATH, env.USERID_HEADER_KEY, message => warnings.push(message))
+  const service = loadServiceConfig(env.TELECONSULTATION_SERVICE_CONFIG_PATH, env.USERID_HEADER_KEY, message =>
+    warnings.push(message)
+  )
   if (env.AUTH_JWKS_URL !== undefined && plainHttpElsewhere(env.AUTH_JWKS_URL)) {
     warnings.push('AUTH_JWKS_URL is plain http to another host: whoever sits on the way can hand out keys; use https')
   }

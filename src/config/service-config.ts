@@ -4,9 +4,14 @@ import { TypeCompiler } from '@sinclair/typebox/compiler'
 import { TOOL_NAMES, type KaleyraRole, type Tools } from '../kaleyra/model.js'
 import { ConfigError } from './errors.js'
 
-const ToolsConfigSchema = Type.Partial(Type.Object(
-  Object.fromEntries(TOOL_NAMES.map(name => [name, Type.Boolean()])) as Record<typeof TOOL_NAMES[number], ReturnType<typeof Type.Boolean>>
-))
+const ToolsConfigSchema = Type.Partial(
+  Type.Object(
+    Object.fromEntries(TOOL_NAMES.map(name => [name, Type.Boolean()])) as Record<
+      (typeof TOOL_NAMES)[number],
+      ReturnType<typeof Type.Boolean>
+    >
+  )
+)
 
 const PrivilegeSchema = Type.Object({
   groups: Type.Array(Type.String({ minLength: 1 })),
@@ -27,7 +32,9 @@ export const ServiceConfigFileSchema = Type.Object({
   companyLogo: Type.Optional(Type.Object({ url: Type.String() })),
   groupsWithBackgroundList: Type.Optional(Type.Array(Type.String())),
   userIdPathInRequest: Type.Optional(Type.Array(UserIdPathStepSchema, { minItems: 1 })),
-  customUserId: Type.Optional(Type.Object({ source: Type.String({ minLength: 1 }), target: Type.String({ minLength: 1 }) })),
+  customUserId: Type.Optional(
+    Type.Object({ source: Type.String({ minLength: 1 }), target: Type.String({ minLength: 1 }) })
+  ),
   // 1.x keys, accepted and ignored: the Kaleyra environment now comes from BANDYER_BASE_URL.
   environment: Type.Optional(Type.String()),
   mode: Type.Optional(Type.String())
@@ -124,7 +131,11 @@ function syntaxErrorAt (err: unknown, text: string): string {
  * Reads TELECONSULTATION_SERVICE_CONFIG_PATH, or the built-in default when no path is given.
  * Unknown keys do not stop the start: `onWarning` gets one message naming them all.
  */
-export function loadServiceConfig (path: string | undefined, userIdHeaderKey: string, onWarning?: (message: string) => void): ServiceConfig {
+export function loadServiceConfig (
+  path: string | undefined,
+  userIdHeaderKey: string,
+  onWarning?: (message: string) => void
+): ServiceConfig {
   if (path === undefined) return resolveServiceConfig(DEFAULT_CONFIG_FILE, userIdHeaderKey)
   let text: string
   try {

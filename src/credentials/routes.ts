@@ -29,7 +29,17 @@ export const credentialsRoutes: FastifyPluginAsyncTypebox<{
       description: 'For the Kaleyra Video mobile SDKs. The caller comes from the request headers; their Kaleyra user (and user-id map row) is created on first use, with the role given by their groups.',
       consumes: FORM_OR_JSON,
       body: bodySchema,
-      response: { 201: CredentialsSchema, 400: errors.badRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors[413], 415: formOrJsonUnsupported, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: {
+        201: CredentialsSchema,
+        400: errors.badRequest,
+        401: errors.unauthorized,
+        403: errors.forbidden,
+        413: errors[413],
+        415: formOrJsonUnsupported,
+        502: errors[502],
+        503: errors[503],
+        504: errors[504]
+      }
     }
   }, async (request, reply) => {
     const access = await credentials.issue(request.ctx, request.body.expiresIn ?? defaultExpiresIn)

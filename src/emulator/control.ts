@@ -55,14 +55,25 @@ export function setRecordingReadyOf (state: EmulatorState, sessionId: string): v
 function sessionState (s: SessionRecord): Record<string, unknown> {
   const t = s.transcription
   const transcription = t === null ? null : { kind: t.kind, bytes: t.kind === 'json' ? t.body.length : t.bytes }
-  return { sessionId: s.sessionId, roomId: s.roomId, startDate: s.startDate, endDate: s.endDate, transcription, recording: s.recordingReady === true }
+  return {
+    sessionId: s.sessionId,
+    roomId: s.roomId,
+    startDate: s.startDate,
+    endDate: s.endDate,
+    transcription,
+    recording: s.recordingReady === true
+  }
 }
 
 export function snapshot (state: EmulatorState): Record<string, unknown> {
   const uploads: Record<string, number> = {}
   for (const u of state.uploads.values()) uploads[u.roomId] = (uploads[u.roomId] ?? 0) + 1
   return {
-    users: [...state.users.values()].map(u => ({ userId: u.userId, role: u.role, ...(u.active ? {} : { active: false }) })),
+    users: [...state.users.values()].map(u => ({
+      userId: u.userId,
+      role: u.role,
+      ...(u.active ? {} : { active: false })
+    })),
     rooms: state.liveRooms().map(publicRoom),
     uploads,
     sessions: [...state.sessions.values()].map(sessionState),
@@ -101,7 +112,12 @@ function asValidation<T> (fn: () => T): T {
   }
 }
 
-export function registerControlRoutes (app: FastifyInstance, state: EmulatorState, faults: FaultList, reset: () => void): void {
+export function registerControlRoutes (
+  app: FastifyInstance,
+  state: EmulatorState,
+  faults: FaultList,
+  reset: () => void
+): void {
   const roomOf = async (id: string): Promise<string> => {
     const roomId = await state.resolveRoomId(id)
     if (roomId === undefined) throw notFound(state.directory === null ? `room ${id} not found` : `no room ${id}, nor a teleconsultation with a room`)

@@ -102,7 +102,12 @@ export class FaultList {
         if (phase === 'before') plan.delayBefore += rule.ms ?? 0
         else plan.delayAfter += rule.ms ?? 0
       } else {
-        plan.terminal = { kind: rule.kind, status: rule.status ?? 500, phase, ...(rule.retryAfter !== undefined ? { retryAfter: String(rule.retryAfter) } : {}) }
+        plan.terminal = {
+          kind: rule.kind,
+          status: rule.status ?? 500,
+          phase,
+          ...(rule.retryAfter !== undefined ? { retryAfter: String(rule.retryAfter) } : {})
+        }
       }
       active.remaining--
       if (plan.terminal !== undefined) break

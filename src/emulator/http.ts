@@ -87,7 +87,16 @@ export function readPage (query: Query): PageRequest {
 }
 
 /** `count` is the number of items in this page; `has_more` says whether items follow it. */
-export function pageOf<T> (all: T[], page: PageRequest): { items: T[], offset: number, limit: number, count: number, has_more: boolean } {
+export function pageOf<T> (
+  all: T[],
+  page: PageRequest
+): { items: T[]; offset: number; limit: number; count: number; has_more: boolean } {
   const items = all.slice(page.offset, page.offset + page.limit)
-  return { items, offset: page.offset, limit: page.limit, count: items.length, has_more: page.offset + items.length < all.length }
+  return {
+    items,
+    offset: page.offset,
+    limit: page.limit,
+    count: items.length,
+    has_more: page.offset + items.length < all.length
+  }
 }

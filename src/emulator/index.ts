@@ -24,7 +24,10 @@ export interface EmulatorOptions {
   port?: number
   /** Default false. */
   logger?: boolean
-  /** Origin put in the links it hands out (join pages, backgrounds) when the listening address is not what browsers reach (Docker). */
+  /**
+   * Origin put in the links it hands out (join pages, backgrounds) when the listening address is not what browsers
+   * reach (Docker).
+   */
   publicUrl?: string
   /** Behaviour switches (see EmulatorSettings); reset() comes back to these. */
   settings?: Partial<EmulatorSettings>
@@ -77,7 +80,10 @@ export interface KaleyraEmulator {
   setWebhookUrl: (url: string | null) => void
   /** Webhooks sent, in order, with the status they got (0: no answer); awaits those in flight. */
   webhookDeliveries: () => Promise<WebhookDelivery[]>
-  /** The session's recording is ready: its link can be asked for, and on_recording_available is sent (a TypeError when its room does not record). */
+  /**
+   * The session's recording is ready: its link can be asked for, and on_recording_available is sent (a TypeError when
+   * its room does not record).
+   */
   setRecordingReady: (sessionId: string) => void
   /** Moves the emulator's clock forward by `ms` (recording links expire on it); reset() puts it back. */
   advanceClock: (ms: number) => void
@@ -87,7 +93,10 @@ export interface KaleyraEmulator {
   useTeleconsultations: (directory: TeleconsultationDirectory | null) => void
   /** Origins that may embed the call page in a frame (default none: `frame-ancestors 'none'`). */
   allowFraming: (origins: string[]) => void
-  /** Forgets everything but the api key, the start settings, the directory and the framing origins, and clears the faults. */
+  /**
+   * Forgets everything but the api key, the start settings, the directory and the framing origins, and clears the
+   * faults.
+   */
   reset: () => void
 }
 
@@ -108,7 +117,14 @@ export async function startKaleyraEmulator (opts: EmulatorOptions): Promise<Kale
     state.reset()
     faults.clear()
   }
-  const app = await buildEmulatorApp({ apiKey: opts.apiKey, logger: opts.logger ?? false, state, faults, lifecycle, reset })
+  const app = await buildEmulatorApp({
+    apiKey: opts.apiKey,
+    logger: opts.logger ?? false,
+    state,
+    faults,
+    lifecycle,
+    reset
+  })
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 })
   const url = urlOf(app.server.address() as AddressInfo)
   state.baseUrl = opts.publicUrl?.replace(/\/+$/, '') ?? url

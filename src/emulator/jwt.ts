@@ -7,7 +7,12 @@ export interface SdkTokenClaims { user: string, iat: number, exp: number, iss: s
 
 const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 
-export function signSdkToken (apiKey: string, userId: string, expiresIn: number, now = Date.now()): { token: string, claims: SdkTokenClaims } {
+export function signSdkToken (
+  apiKey: string,
+  userId: string,
+  expiresIn: number,
+  now = Date.now()
+): { token: string; claims: SdkTokenClaims } {
   const iat = Math.floor(now / 1000)
   const claims: SdkTokenClaims = { user: userId, iat, exp: iat + expiresIn, iss: TOKEN_ISSUER }
   const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`

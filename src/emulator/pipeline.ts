@@ -30,7 +30,12 @@ export function installApiPipeline (app: FastifyInstance, opts: PipelineOptions)
 
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (!isApiPath(request.url)) return
-    const entry: RequestLogEntry = { method: request.method, path: pathOf(request.url), query: queryOf(request.url), status: 0 }
+    const entry: RequestLogEntry = {
+      method: request.method,
+      path: pathOf(request.url),
+      query: queryOf(request.url),
+      status: 0
+    }
     state.logRequest(entry)
     state.noteUserAgent(request.headers['user-agent'])
     entries.set(request.raw, entry)

@@ -4,7 +4,9 @@ import type { SessionRecord } from './state.js'
 
 export const RECORDING_CONTENT_TYPE = 'video/mp4'
 
-/** What `GET /v2/sessions/{id}/recording` links to when no expiry is asked for (Kaleyra's default is not documented). */
+/**
+ * What `GET /v2/sessions/{id}/recording` links to when no expiry is asked for (Kaleyra's default is not documented).
+ */
 export const DEFAULT_RECORDING_LINK_SECONDS = 3600
 
 /** A stand-in MP4: an `ftyp` box, then a `free` box naming the session (not a playable video). */

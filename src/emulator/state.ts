@@ -56,9 +56,18 @@ export interface RequestLogEntry { method: string, path: string, query: Record<s
  * A request to the file origin, headers included (to show which credentials a link's host got);
  * `bytes`: body bytes sent so far.
  */
-export interface FileRequestEntry { method: string, path: string, headers: Record<string, string | string[] | undefined>, status: number, bytes: number }
+export interface FileRequestEntry {
+  method: string
+  path: string
+  headers: Record<string, string | string[] | undefined>
+  status: number
+  bytes: number
+}
 
-/** A temporary link on the file origin: the session's transcription or recording, until `expiresAt` (emulator clock, ms). */
+/**
+ * A temporary link on the file origin: the session's transcription or recording, until `expiresAt` (emulator clock,
+ * ms).
+ */
 export interface FileLink { sessionId: string, file: 'transcription' | 'recording', expiresAt: number | null }
 
 export const MAX_LOGGED_REQUESTS = 100_000
@@ -212,7 +221,9 @@ export class EmulatorState {
   /** Keeps the most recent MAX_LOGGED_REQUESTS entries, so long benchmark runs stay bounded. */
   logRequest (entry: RequestLogEntry): void {
     this.requestLog.push(entry)
-    if (this.requestLog.length > MAX_LOGGED_REQUESTS * 1.1) this.requestLog.splice(0, this.requestLog.length - MAX_LOGGED_REQUESTS)
+    if (this.requestLog.length > MAX_LOGGED_REQUESTS * 1.1) {
+      this.requestLog.splice(0, this.requestLog.length - MAX_LOGGED_REQUESTS)
+    }
   }
 
   noteJoin (join: JoinRecord): void {

@@ -11,7 +11,9 @@ export interface EventDeliveryOptions {
   /** Entries sent at most per pass (default 20), `concurrency` at a time (default 4). */
   batch?: number
   concurrency?: number
-  /** First retry delay; it doubles on every failure, up to `retryMaxDelayMs`, with ±50% jitter (default 5 s, 15 min). */
+  /**
+   * First retry delay; it doubles on every failure, up to `retryMaxDelayMs`, with ±50% jitter (default 5 s, 15 min).
+   */
   retryBaseMs?: number
   retryMaxDelayMs?: number
   /** Delays between attempts to write an entry the outbox could not take (default 1 s, 5 s, 30 s). */
@@ -62,11 +64,19 @@ export function createEventDelivery (deps: {
   /** Sends one claimed entry; true when the receiver accepted it. */
   async function deliver (entry: OutboxEntry): Promise<boolean> {
     const { event } = entry
-    const claimed = await deps.outbox.update(entry.key, entry.version, { attempts: entry.attempts + 1, nextAttemptAt: iso(now() + leaseMs) })
+    const claimed = await deps.outbox.update(entry.key, entry.version, {
+      attempts: entry.attempts + 1,
+      nextAttemptAt: iso(now() + leaseMs)
+    })
     // Another replica claimed it (or delivered it) since it was listed.
     if (claimed === null) return false
     const outcome = await deps.sender.send(event)
-    const about = { eventId: event.id, type: event.type, teleconsultationId: event.teleconsultationId, attempts: claimed.attempts }
+    const about = {
+      eventId: event.id,
+      type: event.type,
+      teleconsultationId: event.teleconsultationId,
+      attempts: claimed.attempts
+    }
     if (outcome.ok) {
       deps.observer?.eventDelivered(event.type)
       deps.log.debug(about, 'event delivered')
@@ -104,7 +114,10 @@ export function createEventDelivery (deps: {
     }
   }
 
-  /** One pass (another follows if events were published meanwhile); concurrent calls share it. Resolves to the events delivered. */
+  /**
+   * One pass (another follows if events were published meanwhile); concurrent calls share it. Resolves to the events
+   * delivered.
+   */
   async function tick (): Promise<number> {
     running ??= passes().finally(() => { running = undefined })
     return await running
@@ -142,7 +155,13 @@ export function createEventDelivery (deps: {
 
   const publisher: EventPublisher = {
     publish (type, teleconsultationId, data = {}) {
-      const event: OutgoingEvent = { id: randomUUID(), type, occurredAt: iso(now()), teleconsultationId, data: { ...data } }
+      const event: OutgoingEvent = {
+        id: randomUUID(),
+        type,
+        occurredAt: iso(now()),
+        teleconsultationId,
+        data: { ...data }
+      }
       track(store(event, 0))
     }
   }

@@ -23,7 +23,13 @@ export interface EventSender {
  * POSTs events to EVENTS_WEBHOOK_URL over a pool of its own (a slow receiver never takes the
  * connections of Kaleyra or CRUD calls). No retry here: the outbox retries with back-off.
  */
-export function createEventSender (opts: { url: string, secret: string, timeoutMs: number, now?: () => number, observer?: UpstreamObserver }): EventSender {
+export function createEventSender (opts: {
+  url: string
+  secret: string
+  timeoutMs: number
+  now?: () => number
+  observer?: UpstreamObserver
+}): EventSender {
   const now = opts.now ?? Date.now
   const pool = new Agent({ connections: 4, keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 })
   const pkg = readPackage()

@@ -47,9 +47,15 @@ export function createAuthServiceIdentityProvider (opts: AuthServiceProviderOpti
   const users = new HttpUpstream({ ...common, baseUrl: authServiceBaseUrl(opts.authService) })
   const customEndpoint = opts.customIdEndpoint === undefined ? undefined : new URL(opts.customIdEndpoint)
   // The endpoint's path is kept as written: CRUD Service lists need their trailing slash.
-  const customIds = customEndpoint === undefined ? undefined : new HttpUpstream({ ...common, baseUrl: customEndpoint.origin })
+  const customIds =
+    customEndpoint === undefined ? undefined : new HttpUpstream({ ...common, baseUrl: customEndpoint.origin })
   // Unknown users are not kept: the next request asks again.
-  const cache = createTtlCache<Lookup>({ ttlMs: opts.cacheTtlMs ?? USER_CACHE_TTL_MS, maxEntries: 1_000, keep: result => result.found, now: opts.now })
+  const cache = createTtlCache<Lookup>({
+    ttlMs: opts.cacheTtlMs ?? USER_CACHE_TTL_MS,
+    maxEntries: 1_000,
+    keep: result => result.found,
+    now: opts.now
+  })
 
   function refusedCredentials (status: number): boolean {
     return status === 401 || status === 403

@@ -32,7 +32,10 @@ function groupList (value: unknown): string[] | undefined {
 function fullNameOf (user: Json): string | undefined {
   const direct = nonEmpty(user.name) ?? nonEmpty(user.fullName) ?? nonEmpty(user.full_name)
   if (direct !== undefined) return direct
-  const parts = [nonEmpty(user.given_name) ?? nonEmpty(user.firstName), nonEmpty(user.family_name) ?? nonEmpty(user.lastName)]
+  const parts = [
+    nonEmpty(user.given_name) ?? nonEmpty(user.firstName),
+    nonEmpty(user.family_name) ?? nonEmpty(user.lastName)
+  ]
   const joined = parts.filter(p => p !== undefined).join(' ')
   return joined !== '' ? joined : nonEmpty(user.nickname)
 }

@@ -37,7 +37,9 @@ function userProperties (value: string | undefined): string | undefined {
  * Given a verified caller (AUTH_JWKS_URL, AUTH_JWT_SECRET), the platform's user headers of the
  * request are ignored: the caller is the token's, and so are the user headers forwarded upstream.
  */
-export function createRequestContextReader (config: AppConfig): (request: FastifyRequest, verified?: VerifiedCaller) => RequestContext {
+export function createRequestContextReader (
+  config: AppConfig
+): (request: FastifyRequest, verified?: VerifiedCaller) => RequestContext {
   const { env, service } = config
   const userIdHeader = env.USERID_HEADER_KEY.toLowerCase()
   const groupsHeader = env.GROUPS_HEADER_KEY.toLowerCase()
@@ -50,7 +52,10 @@ export function createRequestContextReader (config: AppConfig): (request: Fastif
   const userHeaders = new Set([userIdHeader, groupsHeader, userPropertiesHeader, backofficeHeader])
 
   /** custom-plugin-lib's getMiaHeaders plus getHttpClient's extra and additional headers. */
-  function readPlatformHeaders (request: FastifyRequest, callerId: string | undefined, groups: string[], clientType: string | null, verified: boolean): Record<string, string> {
+  function readPlatformHeaders (
+    request: FastifyRequest, callerId: string | undefined, groups: string[], clientType: string | null,
+    verified: boolean
+  ): Record<string, string> {
     const headers: Record<string, string> = {}
     const put = (name: string, value: string | undefined): void => { if (value !== undefined && value !== '') headers[name] = value }
     put(userIdHeader, callerId)
@@ -60,7 +65,9 @@ export function createRequestContextReader (config: AppConfig): (request: Fastif
     if (!verified) put(backofficeHeader, (headerValue(request.headers[backofficeHeader]) ?? '') !== '' ? '1' : undefined)
     for (const name of PROXIED_REQUEST_HEADERS) put(name, headerValue(request.headers[name]))
     put('x-request-id', request.id)
-    for (const name of additional) if (!(name in headers) && !(verified && userHeaders.has(name))) put(name, headerValue(request.headers[name]))
+    for (const name of additional) {
+      if (!(name in headers) && !(verified && userHeaders.has(name))) put(name, headerValue(request.headers[name]))
+    }
     return headers
   }
 
@@ -97,7 +104,9 @@ export function createRequestContextReader (config: AppConfig): (request: Fastif
  * With a token verifier, every request of the scope must first carry a verified bearer token:
  * it is checked as the request arrives (before its body is read), a missing or bad one is a 401.
  */
-export const requestContext = fp<{ config: AppConfig, verifier?: TokenVerifier }>(async (fastify, { config, verifier }) => {
+type RequestContextOptions = { config: AppConfig, verifier?: TokenVerifier }
+
+export const requestContext = fp<RequestContextOptions>(async (fastify, { config, verifier }) => {
   const read = createRequestContextReader(config)
   fastify.decorateRequest('ctx', null as unknown as RequestContext)
   if (verifier === undefined) {

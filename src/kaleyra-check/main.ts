@@ -56,8 +56,12 @@ function configure (err: Output): AppConfig | null {
   }
 }
 
-export async function main (argv: string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
-  let values: { json?: boolean, 'with-background'?: string, 'with-session'?: string, help?: boolean }
+export async function main (
+  argv: string[],
+  out: Output = process.stdout,
+  err: Output = process.stderr
+): Promise<number> {
+  let values: { json?: boolean; 'with-background'?: string; 'with-session'?: string; help?: boolean }
   try {
     values = parseArgs({
       args: argv,
@@ -88,7 +92,12 @@ export async function main (argv: string[], out: Output = process.stdout, err: O
   const { env } = config
   const baseUrl = env.BANDYER_BASE_URL as string
   const target = new URL(baseUrl).host
-  const kaleyra = createKaleyraClient({ baseUrl, apiKey: env.BANDYER_API_SECRET_KEY as string, timeoutMs: env.KALEYRA_TIMEOUT_MS, userAgent: checkUserAgent() })
+  const kaleyra = createKaleyraClient({
+    baseUrl,
+    apiKey: env.BANDYER_API_SECRET_KEY as string,
+    timeoutMs: env.KALEYRA_TIMEOUT_MS,
+    userAgent: checkUserAgent()
+  })
 
   let stopped = false
   const onSignal = (): void => {

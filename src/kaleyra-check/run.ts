@@ -75,7 +75,10 @@ function outcomeOf (err: unknown): Pick<CallResult, 'result' | 'detail' | 'missi
 /** Looks for the room of a creation that failed without a clear answer; undefined when not found. */
 async function lostRoom (kaleyra: KaleyraClient, marker: string, startedAt: number): Promise<string | undefined> {
   try {
-    const { room } = await kaleyra.findRoom(marker, { createdAfter: new Date(startedAt - LOOKBACK_MS), ...SEARCH_BUDGET })
+    const { room } = await kaleyra.findRoom(marker, {
+      createdAfter: new Date(startedAt - LOOKBACK_MS),
+      ...SEARCH_BUDGET
+    })
     return room?.roomId
   } catch {
     return undefined
@@ -164,8 +167,16 @@ export async function runCheck (opts: CheckOptions): Promise<CheckReport> {
   let roomId: string | undefined
   let roomUnknown = false
   if (CHECK_USERS.every(u => ready.has(u.id))) {
-    const participants: ResolvedParticipant[] = CHECK_USERS.map(u => ({ userId: u.id, groups: [], role: u.role, bandyerId: u.id }))
-    const schedule = { startDate: new Date(startedAt).toISOString(), endDate: new Date(startedAt + 10 * 60_000).toISOString() }
+    const participants: ResolvedParticipant[] = CHECK_USERS.map(u => ({
+      userId: u.id,
+      groups: [],
+      role: u.role,
+      bandyerId: u.id
+    }))
+    const schedule = {
+      startDate: new Date(startedAt).toISOString(),
+      endDate: new Date(startedAt + 10 * 60_000).toISOString()
+    }
     const request = buildRoomRequest(opts.config, participants, schedule, marker)
     const asked = `recording ${request.recording}${request.offline_transcription === true ? ' with offline transcription' : ''}`
     const room = await step('createRoom', 'POST /v2/rooms', asked, async () => ({ value: await kaleyra.createRoom(request), detail: 'a link for each participant' }), {
@@ -187,7 +198,10 @@ export async function runCheck (opts: CheckOptions): Promise<CheckReport> {
       return { value: found, detail: `status ${found.status ?? 'not given'}, recording ${found.recording ?? 'not given'}` }
     })
     await step('listRooms', 'GET /v2/rooms', undefined, async () => {
-      const search = await kaleyra.findRoom(marker, { createdAfter: new Date(startedAt - LOOKBACK_MS), ...SEARCH_BUDGET })
+      const search = await kaleyra.findRoom(marker, {
+        createdAfter: new Date(startedAt - LOOKBACK_MS),
+        ...SEARCH_BUDGET
+      })
       if (search.room === null) {
         const budget = search.exhausted ? ', budget exhausted' : ''
         throw new Mismatch(`the room is not in the list (${search.pages} pages read${budget}): a room whose creation answer is lost would not be found`)

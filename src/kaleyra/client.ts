@@ -107,8 +107,18 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
   }
 
   /** The error for an answer we cannot use; its shape (key paths, never values) is logged once. */
-  function notUnderstood (operation: ParsedCall, res: JsonResponse, problem: string, details: FormatErrorDetails = {}): KaleyraFormatError {
-    const diagnosis = diagnose(operation, ANSWER_SHAPES[operation], res.data, res.data === undefined ? 'the answer is not JSON' : problem)
+  function notUnderstood (
+    operation: ParsedCall,
+    res: JsonResponse,
+    problem: string,
+    details: FormatErrorDetails = {}
+  ): KaleyraFormatError {
+    const diagnosis = diagnose(
+      operation,
+      ANSWER_SHAPES[operation],
+      res.data,
+      res.data === undefined ? 'the answer is not JSON' : problem
+    )
     const key = JSON.stringify(diagnosis)
     if (!reported.has(key) && reported.size < MAX_REPORTED_SHAPES) {
       reported.add(key)
@@ -127,7 +137,11 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
     }
   }
 
-  async function listAll<T> (fetchPage: (offset: number, limit: number) => Promise<Page<T>>, limit = 100, maxPages = 1000): Promise<T[]> {
+  async function listAll<T> (
+    fetchPage: (offset: number, limit: number) => Promise<Page<T>>,
+    limit = 100,
+    maxPages = 1000
+  ): Promise<T[]> {
     const items: T[] = []
     for (let page = 0, offset = 0; page < maxPages; page++) {
       const { items: batch, hasMore } = await fetchPage(offset, limit)
@@ -244,7 +258,8 @@ export function createKaleyraClient (opts: KaleyraClientOptions) {
         try {
           page = await listRooms(offset, ROOM_PAGE, from)
         } catch (err) {
-          const refused = err instanceof KaleyraRejectedError && (err.upstreamStatus === 400 || err.upstreamStatus === 422)
+          const refused =
+            err instanceof KaleyraRejectedError && (err.upstreamStatus === 400 || err.upstreamStatus === 422)
           if (from === undefined || !refused) throw err
           roomsRefuseFrom = true
           from = undefined

@@ -39,7 +39,12 @@ export class KaleyraRejectedError extends UpstreamError {
  * A 5xx or a 429 that was not (or could no longer be) retried. A 429 refused the request, so it
  * is never ambiguous; the service answers it 503 with the Retry-After Kaleyra gave.
  */
-export function kaleyraStatusError (operation: string, upstreamStatus: number, ambiguous = false, retryAfterSeconds?: number): UpstreamError {
+export function kaleyraStatusError (
+  operation: string,
+  upstreamStatus: number,
+  ambiguous = false,
+  retryAfterSeconds?: number
+): UpstreamError {
   const failure: UpstreamFailure = 'status'
   return new UpstreamError({ target: 'kaleyra', operation, failure, upstreamStatus, ambiguous: upstreamStatus !== 429 && ambiguous, retryAfterSeconds })
 }

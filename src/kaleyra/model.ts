@@ -68,9 +68,19 @@ export interface KaleyraUser {
 
 export interface Page<T> { items: T[], hasMore: boolean }
 
-export interface KaleyraUpload { key: string, roomId: string | null, fileName: string | null, creationDate: string | null }
+export interface KaleyraUpload {
+  key: string
+  roomId: string | null
+  fileName: string | null
+  creationDate: string | null
+}
 
-export interface KaleyraSession { sessionId: string, roomId: string | null, startDate: string | null, endDate: string | null }
+export interface KaleyraSession {
+  sessionId: string
+  roomId: string | null
+  startDate: string | null
+  endDate: string | null
+}
 
 /** A recording's temporary download link and when it stops working. */
 export interface RecordingLink { url: string, expiresAt: Date }

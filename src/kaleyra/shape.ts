@@ -58,7 +58,9 @@ export function schemaPaths (schema: TSchema): Known {
       for (const alternative of node.anyOf as TSchema[]) walk(alternative, path)
     } else if (node.type === 'object' && typeof node.properties === 'object') {
       if (path !== '') known.containers.add(path)
-      for (const [key, child] of Object.entries(node.properties as Record<string, TSchema>)) walk(child, join(path, key))
+      for (const [key, child] of Object.entries(node.properties as Record<string, TSchema>)) {
+        walk(child, join(path, key))
+      }
     } else if (node.type === 'array' && node.items !== undefined) {
       if (path !== '') known.containers.add(path)
       walk(node.items as TSchema, `${path}[]`)
@@ -103,10 +105,18 @@ export function diagnose (call: string, shape: AnswerShape, body: unknown, probl
   const wrapped = shape.wrapper !== undefined && present.all.has(shape.wrapper) && !present.leaves.has(shape.wrapper)
   const prefix = wrapped ? `${shape.wrapper as string}.` : ''
   const isObject = typeof body === 'object' && body !== null && !Array.isArray(body)
-  const missing = shape.expected.map(path => prefix + path).filter(path => {
-    if (present.all.has(path)) return false
-    const parent = parentOf(path)
-    return parent === '' ? isObject : present.all.has(parent) && !present.leaves.has(parent)
-  })
-  return { call, problem, keys: [...present.leaves].slice(0, MAX_PATHS), missing, unexpected: [...unexpected].slice(0, MAX_PATHS) }
+  const missing = shape.expected
+    .map(path => prefix + path)
+    .filter(path => {
+      if (present.all.has(path)) return false
+      const parent = parentOf(path)
+      return parent === '' ? isObject : present.all.has(parent) && !present.leaves.has(parent)
+    })
+  return {
+    call,
+    problem,
+    keys: [...present.leaves].slice(0, MAX_PATHS),
+    missing,
+    unexpected: [...unexpected].slice(0, MAX_PATHS)
+  }
 }

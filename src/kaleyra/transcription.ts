@@ -31,7 +31,11 @@ function bodyError (err: unknown, operation: string): UpstreamError {
  * Reads up to `limit` bytes. `rest` is null when the body ended within them; otherwise it is a
  * stream of the whole body (what was read, then the remainder), and destroying it ends the download.
  */
-async function readHead (body: Readable, limit: number, operation: string): Promise<{ head: Buffer, rest: Readable | null }> {
+async function readHead (
+  body: Readable,
+  limit: number,
+  operation: string
+): Promise<{ head: Buffer; rest: Readable | null }> {
   const chunks: Buffer[] = []
   let size = 0
   const iterator = body[Symbol.asyncIterator]()
@@ -46,14 +50,19 @@ async function readHead (body: Readable, limit: number, operation: string): Prom
     body.destroy()
     throw bodyError(err, operation)
   }
-  const rest = Readable.from((async function * () {
-    try {
-      yield * chunks
-      for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value as Buffer
-    } finally {
-      await iterator.return?.()
-    }
-  })(), { objectMode: false })
+  const rest = Readable.from(
+    (async function * () {
+      try {
+        yield * chunks
+        for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
+          yield next.value as Buffer
+        }
+      } finally {
+        await iterator.return?.()
+      }
+    })(),
+    { objectMode: false }
+  )
   return { head: Buffer.alloc(0), rest }
 }
 

@@ -16,7 +16,10 @@ import {
 // Request bodies (what we send)
 
 export const ToolsSchema = Type.Object(
-  Object.fromEntries(TOOL_NAMES.map(name => [name, Type.Boolean()])) as Record<ToolName, ReturnType<typeof Type.Boolean>>,
+  Object.fromEntries(TOOL_NAMES.map(name => [name, Type.Boolean()])) as Record<
+    ToolName,
+    ReturnType<typeof Type.Boolean>
+  >,
   { additionalProperties: false }
 )
 
@@ -30,7 +33,9 @@ export const CreateUserRequestSchema = Type.Object({
 })
 export type CreateUserRequest = Static<typeof CreateUserRequestSchema>
 
-/** `PUT /v2/users/{id}`: a role upgrade (basic → plus) and (de)activation (`active`, the documented Update User API). */
+/**
+ * `PUT /v2/users/{id}`: a role upgrade (basic → plus) and (de)activation (`active`, the documented Update User API).
+ */
 export const UpdateUserRequestSchema = Type.Object({
   role: Type.Optional(Type.Union(KALEYRA_ROLES.map(role => Type.Literal(role)))),
   active: Type.Optional(Type.Boolean())
@@ -318,7 +323,12 @@ export function parseRoomList (body: unknown): Page<KaleyraRoom> {
 export function parseUploadList (body: unknown): Page<KaleyraUpload> {
   const parsed = check(compiled.uploadList, body, 'listUploads')
   return {
-    items: parsed.uploads.map(u => ({ key: u.key, roomId: u.room_id ?? null, fileName: u.file_name ?? null, creationDate: u.creation_date ?? null })),
+    items: parsed.uploads.map(u => ({
+      key: u.key,
+      roomId: u.room_id ?? null,
+      fileName: u.file_name ?? null,
+      creationDate: u.creation_date ?? null
+    })),
     hasMore: hasMore(parsed, parsed.uploads.length)
   }
 }
@@ -341,7 +351,10 @@ function httpUrl (value: string | undefined): string | null {
   return protocol === 'https:' || protocol === 'http:' ? value : null
 }
 
-/** `asked`: when the link was asked for (an `expires_in` counts from then); `expiresAt` null when the answer does not say. */
+/**
+ * `asked`: when the link was asked for (an `expires_in` counts from then); `expiresAt` null when the answer does not
+ * say.
+ */
 export function parseRecordingLink (body: unknown, asked: Date): { url: string, expiresAt: Date | null } {
   const parsed = check(compiled.recordingLink, body, 'getRecording')
   const url = RECORDING_LINK_FIELDS.map(field => httpUrl(parsed[field])).find(value => value !== null)

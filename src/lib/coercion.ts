@@ -57,7 +57,10 @@ function accepts (schema: SchemaNode, value: unknown): boolean {
   return types.length === 0 || types.some(t => hasType(t, value) || coerceTo(t, value) !== undefined)
 }
 
-/** The value with its scalars coerced where `schema` expects a number, an integer or a boolean (objects and arrays changed in place). */
+/**
+ * The value with its scalars coerced where `schema` expects a number, an integer or a boolean (objects and arrays
+ * changed in place).
+ */
 export function coerceScalars (schema: unknown, data: unknown): unknown {
   if (!isObject(schema)) return data
   const node = schema as SchemaNode

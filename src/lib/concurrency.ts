@@ -1,5 +1,9 @@
 /** Runs `task` on every item with at most `limit` running at once; waits for all; never rejects. */
-export async function settleEach<T, R> (items: T[], task: (item: T) => Promise<R>, limit = Number.POSITIVE_INFINITY): Promise<Array<PromiseSettledResult<R>>> {
+export async function settleEach<T, R> (
+  items: T[],
+  task: (item: T) => Promise<R>,
+  limit = Number.POSITIVE_INFINITY
+): Promise<Array<PromiseSettledResult<R>>> {
   const results: Array<PromiseSettledResult<R>> = new Array(items.length)
   let next = 0
   async function worker (): Promise<void> {

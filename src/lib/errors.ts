@@ -25,7 +25,10 @@ export type RefusalKind =
  */
 export abstract class Refusal extends Error {
   abstract readonly kind: RefusalKind
-  /** The status of the answer: the caller's mistake (400), the state of the record (409), the upload (408, 413, 415, 429). */
+  /**
+   * The status of the answer: the caller's mistake (400), the state of the record (409), the upload (408, 413, 415,
+   * 429).
+   */
   abstract readonly statusCode: 400 | 408 | 409 | 413 | 415 | 429
   readonly reason: string
 

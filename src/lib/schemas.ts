@@ -16,13 +16,19 @@ export function validationErrorExample (message: string) {
  * `{ statusCode, code, error, message }` for validation and protocol errors. A string example is
  * a service error message; several examples are listed one by one in the OpenAPI document.
  */
-export function errorResponse (description: string, ...examples: Array<string | ReturnType<typeof fastifyErrorExample>>) {
-  return Type.Object({
-    error: Type.String(),
-    statusCode: Type.Optional(Type.Integer()),
-    code: Type.Optional(Type.String()),
-    message: Type.Optional(Type.String())
-  }, { description, examples: examples.map(example => typeof example === 'string' ? { error: example } : example) })
+export function errorResponse (
+  description: string,
+  ...examples: Array<string | ReturnType<typeof fastifyErrorExample>>
+) {
+  return Type.Object(
+    {
+      error: Type.String(),
+      statusCode: Type.Optional(Type.Integer()),
+      code: Type.Optional(Type.String()),
+      message: Type.Optional(Type.String())
+    },
+    { description, examples: examples.map(example => (typeof example === 'string' ? { error: example } : example)) }
+  )
 }
 
 /** Response schemas shared by every route that reaches an upstream service. */

@@ -21,7 +21,13 @@ const HEX_64 = /^[0-9a-f]{64}$/
  * Checks a signature header over the raw bytes received, in constant time; `t` must be within
  * `toleranceS` of `nowS` (either way: a clock ahead is as suspect as a replay).
  */
-export function checkSignature (header: string | undefined, body: Buffer, secret: string, nowS: number, toleranceS: number): SignatureCheck {
+export function checkSignature (
+  header: string | undefined,
+  body: Buffer,
+  secret: string,
+  nowS: number,
+  toleranceS: number
+): SignatureCheck {
   if (header === undefined || header === '') return 'missing'
   let t: string | undefined
   const candidates: string[] = []

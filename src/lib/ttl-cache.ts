@@ -3,7 +3,12 @@
  * load, a kept answer is reused for `ttlMs`, failures (and answers `keep` rejects) are not kept,
  * and at most `maxEntries` keys are held (the oldest goes first).
  */
-export function createTtlCache<V> (opts: { ttlMs: number, maxEntries: number, keep?: (value: V) => boolean, now?: () => number }) {
+export function createTtlCache<V> (opts: {
+  ttlMs: number
+  maxEntries: number
+  keep?: (value: V) => boolean
+  now?: () => number
+}) {
   const now = opts.now ?? Date.now
   const entries = new Map<string, { expires: number, value: Promise<V> }>()
   return {

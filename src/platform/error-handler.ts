@@ -89,8 +89,13 @@ export function installErrorHandler (app: FastifyInstance): void {
     }
     const status = err.statusCode ?? 500
     if (status < 500) {
-      request.log.info({ statusCode: status, code: err.code }, err.validation !== undefined ? 'invalid request' : 'request refused')
-      return reply.code(status).send({ statusCode: status, code: err.code, error: httpReason(status), message: err.message })
+      request.log.info(
+        { statusCode: status, code: err.code },
+        err.validation !== undefined ? 'invalid request' : 'request refused'
+      )
+      return reply
+        .code(status)
+        .send({ statusCode: status, code: err.code, error: httpReason(status), message: err.message })
     }
     request.log.error({ err }, 'unexpected error')
     return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'Something went wrong' })

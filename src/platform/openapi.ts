@@ -29,8 +29,14 @@ export function documentBearer (route: RouteOptions): void {
   if (schema === undefined) return
   const response = { ...(schema.response as Record<string, TSchema> | undefined) }
   const own = response[401]
-  const examples = [...((own?.examples as Array<{ error: string }> | undefined) ?? []).map(e => e.error), ...TOKEN_REFUSED_EXAMPLES]
-  response[401] = errorResponse(own?.description !== undefined ? `${TOKEN_REFUSED}; or: ${String(own.description)}` : TOKEN_REFUSED, ...examples)
+  const examples = [
+    ...((own?.examples as Array<{ error: string }> | undefined) ?? []).map(e => e.error),
+    ...TOKEN_REFUSED_EXAMPLES
+  ]
+  response[401] = errorResponse(
+    own?.description !== undefined ? `${TOKEN_REFUSED}; or: ${String(own.description)}` : TOKEN_REFUSED,
+    ...examples
+  )
   route.schema = { ...schema, security: BEARER_SECURITY, response }
 }
 

@@ -73,13 +73,24 @@ export function createReadinessCheck (deps: ReadinessDeps) {
     }
   }
 
-  const stores = cachedCheck(deps, async () => {
-    const problems = await Promise.all(deps.stores.map(store => withDeadline(store.name, async () => { await store.ping(); return null })))
-    return problems.filter((p): p is Problem => p !== null)
-  }, problems => {
-    if (problems.length === 0) deps.log.info('dependencies reachable: ready')
-    else deps.log.warn({ reason: describe(problems) }, 'dependencies unavailable: not ready')
-  })
+  const stores = cachedCheck(
+    deps,
+    async () => {
+      const problems = await Promise.all(
+        deps.stores.map(store =>
+          withDeadline(store.name, async () => {
+            await store.ping()
+            return null
+          })
+        )
+      )
+      return problems.filter((p): p is Problem => p !== null)
+    },
+    problems => {
+      if (problems.length === 0) deps.log.info('dependencies reachable: ready')
+      else deps.log.warn({ reason: describe(problems) }, 'dependencies unavailable: not ready')
+    }
+  )
 
   const kaleyra = cachedCheck(deps, async () => {
     const problem = await withDeadline('Kaleyra', async () => {
@@ -98,7 +109,9 @@ export function createReadinessCheck (deps: ReadinessDeps) {
 
   function result (problems: Problem[]): Readiness {
     if (shuttingDown) return { ready: false, message: 'shutting down', failing: [] }
-    return problems.length === 0 ? { ready: true } : { ready: false, message: describe(problems), failing: problems.map(p => p.name) }
+    return problems.length === 0
+      ? { ready: true }
+      : { ready: false, message: describe(problems), failing: problems.map(p => p.name) }
   }
 
   return {

@@ -29,7 +29,11 @@ function byStart (a: KaleyraSession, b: KaleyraSession): number {
  * Recordings and the sessions list: participants only, sessions of the teleconsultation's room
  * only. Nothing here runs unless asked: no background call, whatever the configuration.
  */
-export function createRecordingService (deps: { config: AppConfig, kaleyra: KaleyraClient, store: TeleconsultationStore }) {
+export function createRecordingService (deps: {
+  config: AppConfig
+  kaleyra: KaleyraClient
+  store: TeleconsultationStore
+}) {
   const { env } = deps.config
   const recorded = env.DEFAULT_RECORDING_TYPE !== 'none'
   const transcribed = recorded && env.OFFLINE_TRANSCRIPTION
@@ -51,7 +55,10 @@ export function createRecordingService (deps: { config: AppConfig, kaleyra: Kale
       const foreign = (): Error => new NotFoundError(`Session ${sessionId} not found in teleconsultation ${id}`)
       if (record.bandyerRoomId === null) throw foreign()
       // With Kaleyra's webhooks, readiness is what Kaleyra said: no need to ask before it did.
-      if (env.KALEYRA_WEBHOOKS && record.readySessions?.some(s => s.sessionId === sessionId && s.recording === true) !== true) {
+      if (
+        env.KALEYRA_WEBHOOKS &&
+        record.readySessions?.some(s => s.sessionId === sessionId && s.recording === true) !== true
+      ) {
         throw new NotFoundError('Recording not available yet')
       }
       const sessions = await deps.kaleyra.listSessions(record.bandyerRoomId)

@@ -4,7 +4,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { BadUpload, TooManyUploads, UploadIdle, UnsupportedUpload } from '../lib/errors.js'
 import { CALLER_SECURITY, FORM_OR_JSON, formOrJsonUnsupported } from '../lib/schemas.js'
 import {
-  BACKGROUND_UPLOAD_FIELD, BackgroundUploadBodySchema, BackgroundUploadedSchema, CompanySchema, CompanyUpdateBodySchema, errors
+  BACKGROUND_UPLOAD_FIELD, BackgroundUploadBodySchema, BackgroundUploadedSchema, CompanySchema, CompanyUpdateBodySchema,
+  errors
 } from './schemas.js'
 import { MAX_BACKGROUND_UPLOAD_BYTES, type SettingsService } from './service.js'
 
@@ -18,12 +19,16 @@ function multipartError (err: unknown): Error {
   return new BadUpload('malformed multipart body')
 }
 
-export const settingsRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsService }> = async (fastify, { settings }) => {
+type SettingsRoutesOptions = { settings: SettingsService }
+
+export const settingsRoutes: FastifyPluginAsyncTypebox<SettingsRoutesOptions> = async (fastify, { settings }) => {
   // Only this plugin accepts multipart bodies. The busboy limit is one byte above ours, so the
   // service sees the excess and answers 413 rather than a silently truncated file.
   await fastify.register(multipart, {
     throwFileSizeLimit: false,
-    limits: { fileSize: MAX_BACKGROUND_UPLOAD_BYTES + 1, files: 1, fields: 10, parts: 20, fieldSize: 1024, headerPairs: 50 }
+    limits: {
+      fileSize: MAX_BACKGROUND_UPLOAD_BYTES + 1, files: 1, fields: 10, parts: 20, fieldSize: 1024, headerPairs: 50
+    }
   })
   // PATCH /settings/update also takes a form body, as custom-plugin-lib did.
   await fastify.register(formBody)
@@ -37,7 +42,19 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsServi
       description: `multipart/form-data with the JPEG in the field \`${BACKGROUND_UPLOAD_FIELD}\` (at most 10 MB), streamed to Kaleyra. Answers the alias to give to PATCH /settings/update.`,
       consumes: ['multipart/form-data'],
       body: BackgroundUploadBodySchema,
-      response: { 200: BackgroundUploadedSchema, 400: errors.badRequest, 401: errors.unauthorized, 403: errors.forbidden, 408: errors.idle, 413: errors.tooLarge, 415: errors.unsupported, 429: errors.tooManyUploads, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: {
+        200: BackgroundUploadedSchema,
+        400: errors.badRequest,
+        401: errors.unauthorized,
+        403: errors.forbidden,
+        408: errors.idle,
+        413: errors.tooLarge,
+        415: errors.unsupported,
+        429: errors.tooManyUploads,
+        502: errors[502],
+        503: errors[503],
+        504: errors[504]
+      }
     },
     // The body schema documents the form; the file is checked while it streams, not as an object.
     validatorCompiler: () => () => true
@@ -62,7 +79,12 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsServi
         throw new BadUpload(`multipart field ${BACKGROUND_UPLOAD_FIELD} is required`)
       }
       const file = part.file
-      return await settings.uploadBackground({ filename: part.filename, mimetype: part.mimetype, content: file, abort: () => { file.destroy() } })
+      return await settings.uploadBackground({
+        filename: part.filename,
+        mimetype: part.mimetype,
+        content: file,
+        abort: () => { file.destroy() }
+      })
     } catch (err) {
       // The rest of a refused upload is not read: close the connection instead of draining it.
       reply.header('connection', 'close')
@@ -82,7 +104,17 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<{ settings: SettingsServi
       description: 'Sets the background used by links that ask for one (useBackground, groupsWithBackgroundList).',
       consumes: FORM_OR_JSON,
       body: CompanyUpdateBodySchema,
-      response: { 200: CompanySchema, 400: errors.updateBadRequest, 401: errors.unauthorized, 403: errors.forbidden, 413: errors.bodyTooLarge, 415: formOrJsonUnsupported, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: {
+        200: CompanySchema,
+        400: errors.updateBadRequest,
+        401: errors.unauthorized,
+        403: errors.forbidden,
+        413: errors.bodyTooLarge,
+        415: formOrJsonUnsupported,
+        502: errors[502],
+        503: errors[503],
+        504: errors[504]
+      }
     }
   }, async (request) => {
     await settings.authorize(request.ctx)

@@ -5,7 +5,14 @@ import { KaleyraRejectedError } from '../kaleyra/errors.js'
 import type { Company } from '../kaleyra/model.js'
 import type { IdentityProvider } from '../identity/types.js'
 import {
-  BadUpload, ForbiddenError, TooManyUploads, UnauthorizedError, UnknownBackground, UnsupportedUpload, UploadIdle, UploadTooLarge
+  BadUpload,
+  ForbiddenError,
+  TooManyUploads,
+  UnauthorizedError,
+  UnknownBackground,
+  UnsupportedUpload,
+  UploadIdle,
+  UploadTooLarge
 } from '../lib/errors.js'
 import type { RequestContext } from '../upstream/request-context.js'
 import type { BackgroundUploaded, CompanyView } from './schemas.js'
@@ -64,7 +71,9 @@ async function readHead (nextChunk: () => Promise<IteratorResult<Buffer>>): Prom
   return { head, done: false }
 }
 
-export function createSettingsService (deps: { config: AppConfig, kaleyra: KaleyraClient, identity: IdentityProvider }) {
+export function createSettingsService (
+  deps: { config: AppConfig; kaleyra: KaleyraClient; identity: IdentityProvider }
+) {
   const adminGroups = commaList(deps.config.env.SETTINGS_ADMIN_GROUPS)
   const tooLarge = (): Error => new UploadTooLarge('10 MB')
   const notJpeg = (): Error => new UnsupportedUpload('the virtual_background file is not a JPEG image')
@@ -74,7 +83,9 @@ export function createSettingsService (deps: { config: AppConfig, kaleyra: Kaley
   const inProgress = new Map<string, number>()
 
   /** Refuses the upload while nothing of it has been sent to Kaleyra yet. */
-  async function checkedContent (file: IncomingFile): Promise<{ content: AsyncIterable<Buffer>, inputFailure: () => Error | null, release: () => Promise<void> }> {
+  async function checkedContent (
+    file: IncomingFile
+  ): Promise<{ content: AsyncIterable<Buffer>; inputFailure: () => Error | null; release: () => Promise<void> }> {
     if (!JPEG_CONTENT_TYPES.includes(file.mimetype.toLowerCase())) {
       throw new UnsupportedUpload(`the virtual_background file must be a JPEG image (image/jpeg), not ${file.mimetype}`)
     }

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto'
 import { createMemoryOutboxStore } from './outbox.js'
 import { StoreConflictError, StoreDuplicateError, StoreNotFoundError } from './errors.js'
 import type {
-  HeldIdempotencyRecord, IdempotencyStore, Stores, TeleconsultationData, TeleconsultationRecord, TeleconsultationStore, UserMapRecord, UserMapStore
+  HeldIdempotencyRecord,
+  IdempotencyStore,
+  Stores,
+  TeleconsultationData,
+  TeleconsultationRecord,
+  TeleconsultationStore,
+  UserMapRecord,
+  UserMapStore
 } from './types.js'
 
 /** Ids look like the CRUD Service's ObjectIds, so clients see the same format in both modes. */
@@ -53,7 +60,9 @@ export function createMemoryTeleconsultationStore (): TeleconsultationStore {
       const before = Date.parse(endedBefore)
       for (const record of records.values()) {
         if (found.length >= limit) break
-        if (record.bandyerRoomId !== null && record.roomClosedAt == null && Date.parse(record.endDate) < before) found.push(structuredClone(record))
+        if (record.bandyerRoomId !== null && record.roomClosedAt == null && Date.parse(record.endDate) < before) {
+          found.push(structuredClone(record))
+        }
       }
       return found
     },
@@ -128,5 +137,10 @@ export function createMemoryIdempotencyStore (now: () => number = Date.now): Ide
 }
 
 export function createMemoryStores (): Stores {
-  return { teleconsultations: createMemoryTeleconsultationStore(), userMap: createMemoryUserMapStore(), idempotency: createMemoryIdempotencyStore(), outbox: createMemoryOutboxStore() }
+  return {
+    teleconsultations: createMemoryTeleconsultationStore(),
+    userMap: createMemoryUserMapStore(),
+    idempotency: createMemoryIdempotencyStore(),
+    outbox: createMemoryOutboxStore()
+  }
 }

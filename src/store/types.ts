@@ -65,7 +65,12 @@ export interface TeleconsultationStore {
   insert: (data: TeleconsultationData, ctx?: StoreContext) => Promise<TeleconsultationRecord>
   get: (id: string, ctx?: StoreContext) => Promise<TeleconsultationRecord | null>
   /** Applies `changes` only when the stored version equals `expectedVersion`; resolves to the new record. */
-  update: (id: string, expectedVersion: number, changes: Partial<TeleconsultationData>, ctx?: StoreContext) => Promise<TeleconsultationRecord>
+  update: (
+    id: string,
+    expectedVersion: number,
+    changes: Partial<TeleconsultationData>,
+    ctx?: StoreContext
+  ) => Promise<TeleconsultationRecord>
   /** Removes (or trashes) the record; false when it did not exist. */
   remove: (id: string, ctx?: StoreContext) => Promise<boolean>
   /** Live records whose pendingRoomDeletions is not empty, or whose deletion began, for the reaper. */
@@ -76,7 +81,9 @@ export interface TeleconsultationStore {
   releaseTrashed: (id: string, version: number) => Promise<void>
   /** The record whose current room is `roomId` (Kaleyra webhooks name rooms, not teleconsultations). */
   findByRoomId: (roomId: string) => Promise<TeleconsultationRecord | null>
-  /** Records with a room not closed yet whose endDate is before `endedBefore` (ISO date), for ROOM_CLOSE_AFTER_END_MS. */
+  /**
+   * Records with a room not closed yet whose endDate is before `endedBefore` (ISO date), for ROOM_CLOSE_AFTER_END_MS.
+   */
   listRoomsToClose: (endedBefore: string, limit: number) => Promise<TeleconsultationRecord[]>
   ping: () => Promise<void>
   close: () => Promise<void>
@@ -121,8 +128,14 @@ export type HeldIdempotencyRecord = IdempotencyRecord & { id: string }
 
 export interface IdempotencyStore {
   /** Inserts a PENDING record unless the key is taken (unique key across replicas); else answers who holds it. */
-  reserve: (record: IdempotencyRecord, ctx?: StoreContext) => Promise<{ reserved: true, id: string } | { reserved: false, holder: HeldIdempotencyRecord }>
-  /** Replaces a released or expired holder by `record`, conditional on the holder's reservationId; false when another request did first. */
+  reserve: (
+    record: IdempotencyRecord,
+    ctx?: StoreContext
+  ) => Promise<{ reserved: true; id: string } | { reserved: false; holder: HeldIdempotencyRecord }>
+  /**
+   * Replaces a released or expired holder by `record`, conditional on the holder's reservationId; false when another
+   * request did first.
+   */
   takeOver: (holder: HeldIdempotencyRecord, record: IdempotencyRecord, ctx?: StoreContext) => Promise<boolean>
   /** PENDING → DONE with the answer (conditional on the reservationId). */
   complete: (id: string, reservationId: string, answer: IdempotentAnswer, ctx?: StoreContext) => Promise<void>

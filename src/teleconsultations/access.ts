@@ -7,7 +7,11 @@ export function notFound (id: string): Error {
 }
 
 /** Routes reserved to participants: the record (404 when missing) and the caller's entry (401 when not in it). */
-export async function loadForParticipant (store: TeleconsultationStore, id: string, ctx: RequestContext): Promise<{ record: TeleconsultationRecord, me: StoredParticipant }> {
+export async function loadForParticipant (
+  store: TeleconsultationStore,
+  id: string,
+  ctx: RequestContext
+): Promise<{ record: TeleconsultationRecord; me: StoredParticipant }> {
   const record = await store.get(id, ctx)
   // A record whose deletion began is gone for its readers: its room may already be deleted.
   if (record === null || record.teleconsultationState === 'DELETING') throw notFound(id)

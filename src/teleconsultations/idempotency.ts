@@ -26,7 +26,9 @@ export interface IdempotentRequest {
 function canonical (value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
   if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
   }
   return JSON.stringify(value) ?? 'null'
@@ -55,7 +57,10 @@ export function createIdempotency (deps: { store: IdempotencyStore, now?: () => 
   }
 
   /** Takes the key for this request, or settles the request from whoever holds it. */
-  async function acquire (record: IdempotencyRecord, ctx: StoreContext): Promise<{ id: string } | { replay: IdempotentAnswer }> {
+  async function acquire (
+    record: IdempotencyRecord,
+    ctx: StoreContext
+  ): Promise<{ id: string } | { replay: IdempotentAnswer }> {
     for (let attempt = 1; attempt <= 3; attempt++) {
       const result = await store.reserve(record, ctx)
       if (result.reserved) return { id: result.id }
@@ -73,7 +78,11 @@ export function createIdempotency (deps: { store: IdempotencyStore, now?: () => 
 
   return {
     /** Runs `work` once per key and request; `replayed` says the answer is the recorded one. */
-    async run (request: IdempotentRequest, ctx: StoreContext, work: () => Promise<IdempotentAnswer>): Promise<IdempotentAnswer & { replayed: boolean }> {
+    async run (
+      request: IdempotentRequest,
+      ctx: StoreContext,
+      work: () => Promise<IdempotentAnswer>
+    ): Promise<IdempotentAnswer & { replayed: boolean }> {
       const record: IdempotencyRecord = {
         key: sha256(canonical([request.callerId, request.clientKey])),
         fingerprint: sha256(canonical([request.operation, request.target ?? null, request.body])),

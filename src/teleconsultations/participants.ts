@@ -34,7 +34,10 @@ export function createParticipantOps (deps: { config: AppConfig, identity: Ident
     async ensureUsers (prepared: PreparedParticipant[], ctx: RequestContext): Promise<ResolvedParticipant[]> {
       return await allOrFirstError(prepared, async p => ({
         ...p,
-        bandyerId: await deps.users.ensure({ userId: p.userId, role: p.role, fullName: p.fullName, groups: p.groups }, ctx)
+        bandyerId: await deps.users.ensure(
+          { userId: p.userId, role: p.role, fullName: p.fullName, groups: p.groups },
+          ctx
+        )
       }))
     }
   }
@@ -42,7 +45,11 @@ export function createParticipantOps (deps: { config: AppConfig, identity: Ident
 
 export function toStored (participants: ResolvedParticipant[], room: OpenedRoom | null): StoredParticipant[] {
   return participants.map(p => {
-    const stored: StoredParticipant = { userId: p.userId, userBandyerId: p.bandyerId, accessLinkURL: room?.links.get(p.bandyerId) ?? null }
+    const stored: StoredParticipant = {
+      userId: p.userId,
+      userBandyerId: p.bandyerId,
+      accessLinkURL: room?.links.get(p.bandyerId) ?? null
+    }
     if (p.groups.length > 0) stored.groups = p.groups
     if (p.fullName !== undefined) stored.fullName = p.fullName
     if (p.language !== undefined) stored.language = p.language
@@ -61,5 +68,7 @@ export function roomSetupKey (participants: ParticipantInput[]): string {
 
 /** Everything stored about the participants, to tell whether a PATCH changes anything. */
 export function participantsKey (participants: ParticipantInput[]): string {
-  return JSON.stringify(participants.map(p => [p.userId, [...(p.groups ?? [])].sort(), p.fullName ?? null, p.language ?? null]))
+  return JSON.stringify(
+    participants.map(p => [p.userId, [...(p.groups ?? [])].sort(), p.fullName ?? null, p.language ?? null])
+  )
 }

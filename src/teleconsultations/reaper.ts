@@ -35,7 +35,16 @@ export type RoomReaper = ReturnType<typeof createRoomReaper>
  * Makes sure no Kaleyra room outlives its teleconsultation (docs/design.md). A task started by a
  * request logs through that request's logger, retries included; the periodic sweep through the app's.
  */
-export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: TeleconsultationStore, log: FastifyBaseLogger, events?: TeleconsultationEvents, publisher?: EventPublisher }, opts: ReaperOptions = {}) {
+export function createRoomReaper (
+  deps: {
+    kaleyra: KaleyraClient
+    store: TeleconsultationStore
+    log: FastifyBaseLogger
+    events?: TeleconsultationEvents
+    publisher?: EventPublisher
+  },
+  opts: ReaperOptions = {}
+) {
   const retryDelays = opts.retryDelaysMs ?? [1_000, 5_000, 30_000, 120_000]
   const reconcileDelays = opts.reconcileDelaysMs ?? [2_000, 15_000, 60_000]
   const search = { maxPages: opts.reconcileMaxPages ?? 200, budgetMs: opts.reconcileBudgetMs ?? 60_000 }
@@ -77,22 +86,39 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
     }
   }
 
-  async function tryDelete (roomId: string, teleconsultationId: string | undefined, attempt: number, log: Log, ctx?: StoreContext): Promise<void> {
+  async function tryDelete (
+    roomId: string,
+    teleconsultationId: string | undefined,
+    attempt: number,
+    log: Log,
+    ctx?: StoreContext
+  ): Promise<void> {
     try {
       if (await deps.kaleyra.deleteRoom(roomId) === 'deleted') deps.events?.roomDeleted()
       log.info({ roomId, teleconsultationId }, 'stale Kaleyra room deleted')
       if (teleconsultationId !== undefined) await forget(teleconsultationId, roomId, ctx)
     } catch (err) {
       const next = retryDelays[attempt]
-      log.warn({ err, roomId, teleconsultationId, nextAttemptInMs: next ?? null }, 'stale Kaleyra room could not be deleted yet')
-      if (next !== undefined) later(next, async () => { await tryDelete(roomId, teleconsultationId, attempt + 1, log, ctx) })
+      log.warn(
+        { err, roomId, teleconsultationId, nextAttemptInMs: next ?? null },
+        'stale Kaleyra room could not be deleted yet'
+      )
+      if (next !== undefined) {
+        later(next, async () => {
+          await tryDelete(roomId, teleconsultationId, attempt + 1, log, ctx)
+        })
+      }
     }
   }
 
   async function reconcile (marker: string, createdAfter: Date, attempt: number, log: Log): Promise<void> {
     let found = false
     try {
-      const { room, pages, exhausted } = await deps.kaleyra.findRoom(marker, { ...search, createdAfter, signal: closing.signal })
+      const { room, pages, exhausted } = await deps.kaleyra.findRoom(marker, {
+        ...search,
+        createdAfter,
+        signal: closing.signal
+      })
       if (room !== null) {
         found = true
         log.warn({ roomId: room.roomId }, 'deleting a Kaleyra room whose creation answer was lost')
@@ -105,11 +131,21 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
     }
     const next = reconcileDelays[attempt + 1]
     // A slow Kaleyra may still create the room after we gave up: look again a little later.
-    if (!found && next !== undefined) later(next - reconcileDelays[attempt], async () => { await reconcile(marker, createdAfter, attempt + 1, log) })
+    if (!found && next !== undefined) {
+      later(next - reconcileDelays[attempt], async () => {
+        await reconcile(marker, createdAfter, attempt + 1, log)
+      })
+    }
   }
 
   /** Decides, from the record, which room of an unknown-outcome swap is in use; deletes the other. */
-  async function settle (teleconsultationId: string, version: number, roomId: string, attempt: number, log: Log): Promise<void> {
+  async function settle (
+    teleconsultationId: string,
+    version: number,
+    roomId: string,
+    attempt: number,
+    log: Log
+  ): Promise<void> {
     try {
       for (let round = 0; round < 5; round++) {
         const record = await deps.store.get(teleconsultationId)
@@ -129,8 +165,15 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
       }
     } catch (err) {
       const next = retryDelays[attempt]
-      log.warn({ err, roomId, teleconsultationId, nextAttemptInMs: next ?? null }, 'could not tell yet whether a room is in use')
-      if (next !== undefined) later(next, async () => { await settle(teleconsultationId, version, roomId, attempt + 1, log) })
+      log.warn(
+        { err, roomId, teleconsultationId, nextAttemptInMs: next ?? null },
+        'could not tell yet whether a room is in use'
+      )
+      if (next !== undefined) {
+        later(next, async () => {
+          await settle(teleconsultationId, version, roomId, attempt + 1, log)
+        })
+      }
       return
     }
     await tryDelete(roomId, undefined, 0, log)
@@ -154,29 +197,53 @@ export function createRoomReaper (deps: { kaleyra: KaleyraClient, store: Telecon
    */
   async function completeDeletion (record: TeleconsultationRecord, ctx?: StoreContext): Promise<void> {
     const log = ctx?.log ?? deps.log
-    await deleteAll([...(record.bandyerRoomId === null ? [] : [record.bandyerRoomId]), ...record.pendingRoomDeletions], record.id, log)
+    await deleteAll(
+      [...(record.bandyerRoomId === null ? [] : [record.bandyerRoomId]), ...record.pendingRoomDeletions],
+      record.id,
+      log
+    )
     if (await deps.store.remove(record.id, ctx)) deps.publisher?.publish('teleconsultation.deleted', record.id)
   }
 
-  /** Bounded per tick: 50 live records with rooms to delete (or an unfinished deletion), 50 trashed ones still naming a room. */
+  /**
+   * Bounded per tick: 50 live records with rooms to delete (or an unfinished deletion), 50 trashed ones still naming a
+   * room.
+   */
   async function sweep (): Promise<void> {
     const records = await deps.store.listWithPendingRoomDeletions(SWEEP_BATCH)
-    await Promise.all(records.map(async record => {
-      if (record.teleconsultationState === 'DELETING') {
-        await completeDeletion(record).catch(err => deps.log.warn({ err, teleconsultationId: record.id }, 'an unfinished deletion could not be completed yet'))
-        return
-      }
-      await Promise.all(record.pendingRoomDeletions.map(async roomId => { await tryDelete(roomId, record.id, retryDelays.length, deps.log) }))
-    }))
+    await Promise.all(
+      records.map(async record => {
+        if (record.teleconsultationState === 'DELETING') {
+          await completeDeletion(record).catch(err =>
+            deps.log.warn({ err, teleconsultationId: record.id }, 'an unfinished deletion could not be completed yet')
+          )
+          return
+        }
+        await Promise.all(
+          record.pendingRoomDeletions.map(async roomId => {
+            await tryDelete(roomId, record.id, retryDelays.length, deps.log)
+          })
+        )
+      })
+    )
     const trashed = await deps.store.listTrashedWithRooms(SWEEP_BATCH)
-    await Promise.all(trashed.map(async record => {
-      try {
-        await deleteAll([...(record.bandyerRoomId === null ? [] : [record.bandyerRoomId]), ...record.pendingRoomDeletions], record.id, deps.log)
-        await deps.store.releaseTrashed(record.id, record.version)
-      } catch (err) {
-        deps.log.warn({ err, teleconsultationId: record.id }, 'the rooms of a trashed teleconsultation could not be deleted yet')
-      }
-    }))
+    await Promise.all(
+      trashed.map(async record => {
+        try {
+          await deleteAll(
+            [...(record.bandyerRoomId === null ? [] : [record.bandyerRoomId]), ...record.pendingRoomDeletions],
+            record.id,
+            deps.log
+          )
+          await deps.store.releaseTrashed(record.id, record.version)
+        } catch (err) {
+          deps.log.warn(
+            { err, teleconsultationId: record.id },
+            'the rooms of a trashed teleconsultation could not be deleted yet'
+          )
+        }
+      })
+    )
   }
 
   let sweepTimer: NodeJS.Timeout | undefined

@@ -24,7 +24,12 @@ export function assertPlusUser (participants: Array<{ role: string }>): void {
   if (!participants.some(p => p.role === 'plus')) throw new NoPlusUser()
 }
 
-export function buildRoomRequest (config: AppConfig, participants: ResolvedParticipant[], schedule: Schedule, marker: string): CreateRoomRequest {
+export function buildRoomRequest (
+  config: AppConfig,
+  participants: ResolvedParticipant[],
+  schedule: Schedule,
+  marker: string
+): CreateRoomRequest {
   const { env, service } = config
   const recording = env.DEFAULT_RECORDING_TYPE
   // Kaleyra enables transcription per company and refuses rooms asking for it elsewhere.
@@ -41,7 +46,12 @@ export function buildRoomRequest (config: AppConfig, participants: ResolvedParti
 
 export type RoomOps = ReturnType<typeof createRoomOps>
 
-export function createRoomOps (deps: { config: AppConfig, kaleyra: KaleyraClient, reaper: RoomReaper, events?: TeleconsultationEvents }) {
+export function createRoomOps (deps: {
+  config: AppConfig
+  kaleyra: KaleyraClient
+  reaper: RoomReaper
+  events?: TeleconsultationEvents
+}) {
   return {
     /**
      * Creates the Kaleyra room. Never retried; a lost answer is handed to the reaper to clean up,

@@ -4,7 +4,8 @@ import type { Authorization } from '../identity/authorization.js'
 import { CALLER_ID_SECURITY, CALLER_SECURITY } from '../lib/schemas.js'
 import { refusePlainText } from '../lib/content-types.js'
 import {
-  CreateBodySchema, CreatedSchema, errors, IdempotencyHeadersSchema, IdParamsSchema, NoContent, ParticipantDataSchema, UpdateBodySchema, UploadsDeletedSchema,
+  CreateBodySchema, CreatedSchema, errors, IdempotencyHeadersSchema, IdParamsSchema, NoContent, ParticipantDataSchema,
+  UpdateBodySchema, UploadsDeletedSchema,
   ViewQuerySchema, ViewSchema
 } from './schemas.js'
 import type { Idempotency } from './idempotency.js'
@@ -21,16 +22,25 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
 }> = async (fastify, { teleconsultations, authorization, idempotency }) => {
   refusePlainText(fastify)
   // WRITE_GROUPS / WRITE_BACKOFFICE: checked after validation and before any work.
-  const writer = async (request: FastifyRequest): Promise<void> => { await authorization.requireWriter(request.ctx, request.headers) }
+  const writer = async (request: FastifyRequest): Promise<void> => {
+    await authorization.requireWriter(request.ctx, request.headers)
+  }
   // The header is documented and validated only when it is honoured: otherwise it is ignored, as by 2.1.
   const idempotencyHeaders = idempotency !== undefined ? { headers: IdempotencyHeadersSchema } : {}
 
   /** Runs a creation, once per Idempotency-Key when the request has one; repeats get the first answer. */
-  async function once (request: FastifyRequest, reply: FastifyReply, operation: string, target: string | undefined, work: () => Promise<IdempotentAnswer>): Promise<FastifyReply> {
+  async function once (
+    request: FastifyRequest, reply: FastifyReply, operation: string, target: string | undefined,
+    work: () => Promise<IdempotentAnswer>
+  ): Promise<FastifyReply> {
     const clientKey = request.headers['idempotency-key']
     const answer = idempotency === undefined || typeof clientKey !== 'string'
       ? await work()
-      : await idempotency.run({ clientKey, callerId: request.ctx.callerId, operation, target, body: request.body }, request.ctx, work)
+      : await idempotency.run(
+        { clientKey, callerId: request.ctx.callerId, operation, target, body: request.body },
+        request.ctx,
+        work
+      )
     if ('replayed' in answer && answer.replayed) reply.header('idempotent-replayed', 'true')
     return reply.code(answer.statusCode).send(answer.body)
   }
@@ -44,7 +54,19 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
       description: 'Stores the teleconsultation and, when every participant is known, creates its Kaleyra room.',
       body: CreateBodySchema,
       ...idempotencyHeaders,
-      response: { 201: CreatedSchema, 400: errors.createBadRequest, 401: errors.credentialsRefused, 403: errors.forbidden, 409: errors.idempotencyInProgress, 413: errors[413], 415: errors[415], 422: errors.idempotencyKeyReused, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: {
+        201: CreatedSchema,
+        400: errors.createBadRequest,
+        401: errors.credentialsRefused,
+        403: errors.forbidden,
+        409: errors.idempotencyInProgress,
+        413: errors[413],
+        415: errors[415],
+        422: errors.idempotencyKeyReused,
+        502: errors[502],
+        503: errors[503],
+        504: errors[504]
+      }
     }
   }, async (request, reply) => {
     return await once(request, reply, 'POST /teleconsultation', undefined, async () => {
@@ -63,7 +85,19 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
       description: 'Changes participants and/or dates. A change affecting an existing Kaleyra room replaces the room (new links). Refused once the teleconsultation is frozen.',
       params: IdParamsSchema,
       body: UpdateBodySchema,
-      response: { 204: NoContent, 400: errors.updateBadRequest, 401: errors.credentialsRefused, 403: errors.forbidden, 404: errors.notFound, 409: errors.updateConflict, 413: errors[413], 415: errors[415], 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: {
+        204: NoContent,
+        400: errors.updateBadRequest,
+        401: errors.credentialsRefused,
+        403: errors.forbidden,
+        404: errors.notFound,
+        409: errors.updateConflict,
+        413: errors[413],
+        415: errors[415],
+        502: errors[502],
+        503: errors[503],
+        504: errors[504]
+      }
     }
   }, async (request, reply) => {
     await teleconsultations.update(request.params.id, request.body, request.ctx)
@@ -81,7 +115,20 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
       params: IdParamsSchema,
       body: ParticipantDataSchema,
       ...idempotencyHeaders,
-      response: { 201: NoContent, 400: errors.participantBadRequest, 401: errors.credentialsRefused, 403: errors.forbidden, 404: errors.notFound, 409: errors.participantConflict, 413: errors[413], 415: errors[415], 422: errors.idempotencyKeyReused, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: {
+        201: NoContent,
+        400: errors.participantBadRequest,
+        401: errors.credentialsRefused,
+        403: errors.forbidden,
+        404: errors.notFound,
+        409: errors.participantConflict,
+        413: errors[413],
+        415: errors[415],
+        422: errors.idempotencyKeyReused,
+        502: errors[502],
+        503: errors[503],
+        504: errors[504]
+      }
     }
   }, async (request, reply) => {
     return await once(request, reply, 'POST /teleconsultation/:id/participants/data', request.params.id, async () => {
@@ -98,7 +145,14 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
       description: 'Answers the caller\'s personal link once the room exists and the teleconsultation is frozen (null before: poll), the other participants and the Kaleyra room details.',
       params: IdParamsSchema,
       querystring: ViewQuerySchema,
-      response: { 200: ViewSchema, 400: errors.viewBadRequest, 401: errors.unauthorized, 404: errors.notFound, 502: errors[502], 504: errors[504] }
+      response: {
+        200: ViewSchema,
+        400: errors.viewBadRequest,
+        401: errors.unauthorized,
+        404: errors.notFound,
+        502: errors[502],
+        504: errors[504]
+      }
     }
   }, async (request) => {
     return await teleconsultations.view(request.params.id, request.ctx, request.query)
@@ -112,7 +166,16 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
       summary: 'Delete a teleconsultation',
       description: 'Marks the record as being deleted (it then reads as missing), deletes its Kaleyra rooms, then the record. Safe to retry; an interrupted deletion is also completed in the background.',
       params: IdParamsSchema,
-      response: { 204: NoContent, 400: errors.badId, 403: errors.forbidden, 404: errors.notFound, 409: errors.deleteConflict, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: {
+        204: NoContent,
+        400: errors.badId,
+        403: errors.forbidden,
+        404: errors.notFound,
+        409: errors.deleteConflict,
+        502: errors[502],
+        503: errors[503],
+        504: errors[504]
+      }
     }
   }, async (request, reply) => {
     await teleconsultations.remove(request.params.id, request.ctx)
@@ -127,7 +190,17 @@ export const teleconsultationRoutes: FastifyPluginAsyncTypebox<{
       security: CALLER_ID_SECURITY,
       description: 'With TELECONSULTATION_DELETE_UPLOADS=true, deletes every file uploaded in the Kaleyra room (participants only); a partial failure still answers 200 with deleted < total. Disabled, it does nothing and answers 204.',
       params: IdParamsSchema,
-      response: { 200: UploadsDeletedSchema, 204: NoContent, 400: errors.badId, 401: errors.unauthorized, 403: errors.forbidden, 404: errors.notFound, 502: errors[502], 503: errors[503], 504: errors[504] }
+      response: {
+        200: UploadsDeletedSchema,
+        204: NoContent,
+        400: errors.badId,
+        401: errors.unauthorized,
+        403: errors.forbidden,
+        404: errors.notFound,
+        502: errors[502],
+        503: errors[503],
+        504: errors[504]
+      }
     }
   }, async (request, reply) => {
     const result = await teleconsultations.deleteUploads(request.params.id, request.ctx)

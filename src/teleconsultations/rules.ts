@@ -38,7 +38,10 @@ function toIso (value: string): string {
   return new Date(value).toISOString()
 }
 
-/** Dates a teleconsultation can have (docs/api.md): outside, a typo (a two-digit year, 0001, 9999) rather than an appointment. */
+/**
+ * Dates a teleconsultation can have (docs/api.md): outside, a typo (a two-digit year, 0001, 9999) rather than an
+ * appointment.
+ */
 export const EARLIEST_DATE = '2000-01-01T00:00:00.000Z'
 export const LATEST_DATE = '2100-12-31T23:59:59.999Z'
 
@@ -132,6 +135,10 @@ export function normalizeParticipants (raw: RawParticipants, acceptsIdList: bool
 }
 
 /** Frozen: the room exists and we are inside IMMUTABLE_PERIOD_MS of the start (or past it). */
-export function isFrozen (record: { bandyerRoomId: string | null, startDate: string }, now: number, immutablePeriodMs: number): boolean {
+export function isFrozen (
+  record: { bandyerRoomId: string | null; startDate: string },
+  now: number,
+  immutablePeriodMs: number
+): boolean {
   return record.bandyerRoomId !== null && now >= Date.parse(record.startDate) - immutablePeriodMs
 }

@@ -73,8 +73,11 @@ export const ViewQuerySchema = Type.Object({
   language: Type.Optional(Type.String({ maxLength: 16, description: '`it` or `en`; any other value means the company default', examples: ['it'] }))
 })
 
-const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number> | ReturnType<typeof Type.Boolean>>(schema: T) =>
-  Type.Union([schema, Type.Null()])
+const Nullable = <
+  T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number> | ReturnType<typeof Type.Boolean>
+>(
+    schema: T
+  ) => Type.Union([schema, Type.Null()])
 
 export const DetailsSchema = Type.Object({
   recording: Nullable(Type.String()),
@@ -89,20 +92,46 @@ export const DetailsSchema = Type.Object({
   live: Nullable(Type.Boolean())
 }, { description: 'The Kaleyra room as Kaleyra reports it; absent while no room exists' })
 
-export const ViewSchema = Type.Object({
-  bandyerUserId: Type.String({ description: 'Kaleyra id of the caller' }),
-  accessLinkURL: Type.Union([Type.String(), Type.Null()], { description: 'Personal link; null until the room exists and the teleconsultation can no longer change' }),
-  participantsBandyerCall: Type.Array(Type.Object({ bandyerUserId: Type.String(), fullName: Type.Optional(Type.String()) })),
-  status: Type.Optional(Type.Literal('ended', { description: 'ROOM_CLOSE_AFTER_END_MS: the room was closed after the end date (accessLinkURL is then null)' })),
-  details: Type.Optional(DetailsSchema)
-}, {
-  examples: [{
-    bandyerUserId: 'tcs-3f1d9c0b6a2e4f5d8c7b6a5f4e3d2c1b0a9f8e7d',
-    accessLinkURL: 'https://sandbox.bandyer.com/eu/direct-rest-call-handler/abc123?language=it',
-    participantsBandyerCall: [{ bandyerUserId: 'tcs-3f1d9c0b6a2e4f5d8c7b6a5f4e3d2c1b0a9f8e7d', fullName: 'Joe Smith' }],
-    details: { recording: 'none', recordingStatus: 'stopped', callType: 'audio_video', description: null, status: 'NOT_RUNNING', disabled: false, creationDate: '2030-02-20T10:00:00.000Z', durationInSeconds: null, durationUsedInSeconds: 0, live: true }
-  }]
-})
+export const ViewSchema = Type.Object(
+  {
+    bandyerUserId: Type.String({ description: 'Kaleyra id of the caller' }),
+    accessLinkURL: Type.Union([Type.String(), Type.Null()], {
+      description: 'Personal link; null until the room exists and the teleconsultation can no longer change'
+    }),
+    participantsBandyerCall: Type.Array(
+      Type.Object({ bandyerUserId: Type.String(), fullName: Type.Optional(Type.String()) })
+    ),
+    status: Type.Optional(
+      Type.Literal('ended', {
+        description: 'ROOM_CLOSE_AFTER_END_MS: the room was closed after the end date (accessLinkURL is then null)'
+      })
+    ),
+    details: Type.Optional(DetailsSchema)
+  },
+  {
+    examples: [
+      {
+        bandyerUserId: 'tcs-3f1d9c0b6a2e4f5d8c7b6a5f4e3d2c1b0a9f8e7d',
+        accessLinkURL: 'https://sandbox.bandyer.com/eu/direct-rest-call-handler/abc123?language=it',
+        participantsBandyerCall: [
+          { bandyerUserId: 'tcs-3f1d9c0b6a2e4f5d8c7b6a5f4e3d2c1b0a9f8e7d', fullName: 'Joe Smith' }
+        ],
+        details: {
+          recording: 'none',
+          recordingStatus: 'stopped',
+          callType: 'audio_video',
+          description: null,
+          status: 'NOT_RUNNING',
+          disabled: false,
+          creationDate: '2030-02-20T10:00:00.000Z',
+          durationInSeconds: null,
+          durationUsedInSeconds: 0,
+          live: true
+        }
+      }
+    ]
+  }
+)
 
 export const CreatedSchema = Type.Object({ roomId: Type.String({ description: 'Teleconsultation id' }) }, { examples: [{ roomId: '65a1f0c2e4b0a1b2c3d4e5f6' }] })
 

@@ -39,7 +39,10 @@ export interface TeleconsultationServiceDeps {
   reaper: RoomReaper
   now?: () => number
   events?: TeleconsultationEvents
-  /** EVENTS_WEBHOOK_URL: teleconsultation.created and .updated (.deleted comes from the reaper, which completes deletions). */
+  /**
+   * EVENTS_WEBHOOK_URL: teleconsultation.created and .updated (.deleted comes from the reaper, which completes
+   * deletions).
+   */
   publisher?: EventPublisher
 }
 
@@ -67,7 +70,12 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
   }
 
   /** Creates users (and the room when everyone is known); returns what to store. */
-  async function materialize (prepared: PreparedParticipant[], complete: boolean, schedule: Schedule, ctx: RequestContext) {
+  async function materialize (
+    prepared: PreparedParticipant[],
+    complete: boolean,
+    schedule: Schedule,
+    ctx: RequestContext
+  ) {
     if (complete) assertPlusUser(prepared)
     const resolved = await participants.ensureUsers(prepared, ctx)
     const room: OpenedRoom | null = complete ? await rooms.open(resolved, schedule, ctx) : null
@@ -75,17 +83,27 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
   }
 
   /** Persists a change that may swap rooms: conditional write, then compensation or the old room's deletion. */
-  async function persistSwap (record: TeleconsultationRecord, changes: Omit<TeleconsultationData, 'pendingRoomDeletions'>, newRoom: OpenedRoom | null, ctx: RequestContext): Promise<void> {
-    const oldRoom = record.bandyerRoomId !== null && record.bandyerRoomId !== changes.bandyerRoomId ? record.bandyerRoomId : null
-    const pendingRoomDeletions = oldRoom !== null ? [...record.pendingRoomDeletions, oldRoom] : record.pendingRoomDeletions
+  async function persistSwap (
+    record: TeleconsultationRecord,
+    changes: Omit<TeleconsultationData, 'pendingRoomDeletions'>,
+    newRoom: OpenedRoom | null,
+    ctx: RequestContext
+  ): Promise<void> {
+    const oldRoom =
+      record.bandyerRoomId !== null && record.bandyerRoomId !== changes.bandyerRoomId ? record.bandyerRoomId : null
+    const pendingRoomDeletions =
+      oldRoom !== null ? [...record.pendingRoomDeletions, oldRoom] : record.pendingRoomDeletions
     try {
       // A new room reopens a teleconsultation closed after its end (ROOM_CLOSE_AFTER_END_MS).
       const reopened = newRoom !== null && record.roomClosedAt != null ? { roomClosedAt: null } : {}
       await store.update(record.id, record.version, { ...changes, pendingRoomDeletions, ...reopened }, ctx)
     } catch (err) {
       if (newRoom !== null) {
-        if (isUpstreamError(err) && err.ambiguous) reaper.settleUnknownSwap(record.id, record.version, newRoom.roomId, ctx)
-        else await rooms.discard(newRoom.roomId, ctx)
+        if (isUpstreamError(err) && err.ambiguous) {
+          reaper.settleUnknownSwap(record.id, record.version, newRoom.roomId, ctx)
+        } else {
+          await rooms.discard(newRoom.roomId, ctx)
+        }
       }
       throw err
     }
@@ -160,7 +178,8 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
         const countChanged = next.number !== record.participantsNumber
         const roomChanged = scheduleChanged || countChanged || roomSetupKey(prepared) !== roomSetupKey(storedInputs)
         const complete = prepared.length === next.number
-        // A room Kaleyra deleted (KALEYRA_WEBHOOKS) leaves a complete teleconsultation without one: any PATCH makes a new one.
+        // A room Kaleyra deleted (KALEYRA_WEBHOOKS) leaves a complete teleconsultation without one: any PATCH makes a
+        // new one.
         const roomLost = record.bandyerRoomId === null && complete
         if (!roomChanged && !roomLost && participantsKey(prepared) === participantsKey(storedInputs)) return
 
@@ -216,7 +235,8 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
 
     /**
      * Marks the record DELETING (conditional on the version read, its room added to
-     * pendingRoomDeletions; bandyerRoomId stays, as the trashed record of 2.1 kept it), deletes the rooms, then trashes it. A record being deleted reads as
+     * pendingRoomDeletions; bandyerRoomId stays, as the trashed record of 2.1 kept it), deletes the rooms, then trashes
+     * it. A record being deleted reads as
      * missing; a failure after the mark is completed by a retry or by the reaper's sweep.
      */
     async remove (id: string, ctx: RequestContext): Promise<void> {
@@ -225,8 +245,16 @@ export function createTeleconsultationService (deps: TeleconsultationServiceDeps
         if (record === null) throw notFound(id)
         let marked = record
         if (record.teleconsultationState !== 'DELETING') {
-          const rooms = record.bandyerRoomId === null ? record.pendingRoomDeletions : [...record.pendingRoomDeletions, record.bandyerRoomId]
-          marked = await store.update(id, record.version, { teleconsultationState: 'DELETING', pendingRoomDeletions: rooms }, ctx)
+          const rooms =
+            record.bandyerRoomId === null
+              ? record.pendingRoomDeletions
+              : [...record.pendingRoomDeletions, record.bandyerRoomId]
+          marked = await store.update(
+            id,
+            record.version,
+            { teleconsultationState: 'DELETING', pendingRoomDeletions: rooms },
+            ctx
+          )
         }
         await reaper.completeDeletion(marked, ctx)
       })

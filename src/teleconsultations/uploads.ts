@@ -18,7 +18,11 @@ export interface UploadsDeletion {
  * Empties the room of the files shared during the call; the frontend asks whenever a call ends.
  * Disabled (TELECONSULTATION_DELETE_UPLOADS=false) it is a no-op answering null, before any lookup.
  */
-export function createUploadsCleanup (deps: { config: AppConfig, kaleyra: KaleyraClient, store: TeleconsultationStore }) {
+export function createUploadsCleanup (deps: {
+  config: AppConfig
+  kaleyra: KaleyraClient
+  store: TeleconsultationStore
+}) {
   return async function deleteUploads (id: string, ctx: RequestContext): Promise<UploadsDeletion | null> {
     if (!deps.config.env.TELECONSULTATION_DELETE_UPLOADS) return null
     const { record } = await loadForParticipant(deps.store, id, ctx)
@@ -26,7 +30,13 @@ export function createUploadsCleanup (deps: { config: AppConfig, kaleyra: Kaleyr
     // Listed in full before deleting: deleting while paging would shift the offsets.
     const deadline = Date.now() + deps.config.env.UPLOADS_CLEANUP_DEADLINE_MS
     const uploads = await deps.kaleyra.listUploads(record.bandyerRoomId)
-    const { deleted, failed, notTried } = await deleteUntil(uploads.map(u => u.key), async key => { await deps.kaleyra.deleteUpload(key) }, deadline)
+    const { deleted, failed, notTried } = await deleteUntil(
+      uploads.map(u => u.key),
+      async key => {
+        await deps.kaleyra.deleteUpload(key)
+      },
+      deadline
+    )
     if (failed.length > 0 || notTried > 0) {
       ctx.log.warn({ teleconsultationId: id, total: uploads.length, failed: failed.length, notTried, err: failed[0] }, 'some uploads could not be deleted')
     }
@@ -39,7 +49,11 @@ export function createUploadsCleanup (deps: { config: AppConfig, kaleyra: Kaleyr
  * deadline it stops waiting: deletions still running finish (within their own Kaleyra deadline)
  * without counting, so a hanging Kaleyra cannot hold the request for one deadline per file.
  */
-async function deleteUntil (keys: string[], remove: (key: string) => Promise<void>, deadline: number): Promise<{ deleted: number, failed: unknown[], notTried: number }> {
+async function deleteUntil (
+  keys: string[],
+  remove: (key: string) => Promise<void>,
+  deadline: number
+): Promise<{ deleted: number; failed: unknown[]; notTried: number }> {
   let next = 0
   let deleted = 0
   let settled = 0
@@ -60,7 +74,10 @@ async function deleteUntil (keys: string[], remove: (key: string) => Promise<voi
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<void>(resolve => { timer = setTimeout(resolve, Math.max(0, deadline - Date.now())) })
   try {
-    await Promise.race([Promise.all(Array.from({ length: Math.min(UPLOAD_DELETE_CONCURRENCY, keys.length) }, worker)), expired])
+    await Promise.race([
+      Promise.all(Array.from({ length: Math.min(UPLOAD_DELETE_CONCURRENCY, keys.length) }, worker)),
+      expired
+    ])
   } finally {
     clearTimeout(timer)
   }

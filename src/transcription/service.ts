@@ -18,7 +18,13 @@ export interface TranscriptionPayload {
 
 export type TranscriptionService = ReturnType<typeof createTranscriptionService>
 
-export function createTranscriptionService (deps: { config: AppConfig, kaleyra: KaleyraClient, store: TeleconsultationStore, log?: FastifyBaseLogger, spoolDirectory?: string }) {
+export function createTranscriptionService (deps: {
+  config: AppConfig
+  kaleyra: KaleyraClient
+  store: TeleconsultationStore
+  log?: FastifyBaseLogger
+  spoolDirectory?: string
+}) {
   const { env } = deps.config
   const maxBytes = parseByteSize(env.TRANSCRIPTION_MAX_FILE_SIZE)
   const tooLarge = (): Error => new PayloadTooLargeError(`Transcription too large: more than TRANSCRIPTION_MAX_FILE_SIZE (${env.TRANSCRIPTION_MAX_FILE_SIZE})`)
@@ -26,7 +32,10 @@ export function createTranscriptionService (deps: { config: AppConfig, kaleyra: 
   // Without a content-length the size is known only at the end, and once a 200 is sent a 413 can
   // no longer be: such a transcription is read up to the cap (never beyond) before answering,
   // in memory within a budget shared by all requests, else in a temporary file.
-  const spool = createSpool({ memoryBudgetBytes: parseByteSize(env.TRANSCRIPTION_MEMORY_BUDGET), directory: deps.spoolDirectory })
+  const spool = createSpool({
+    memoryBudgetBytes: parseByteSize(env.TRANSCRIPTION_MEMORY_BUDGET),
+    directory: deps.spoolDirectory
+  })
 
   async function readCapped (body: Readable): Promise<TranscriptionPayload> {
     try {
@@ -53,7 +62,10 @@ export function createTranscriptionService (deps: { config: AppConfig, kaleyra: 
       const foreign = (): Error => new NotFoundError(`Session ${sessionId} not found in teleconsultation ${id}`)
       if (record.bandyerRoomId === null) throw foreign()
       // With Kaleyra's webhooks, readiness is what Kaleyra said: no need to ask before it did.
-      if (env.KALEYRA_WEBHOOKS && record.readySessions?.some(s => s.sessionId === sessionId && s.transcription === true) !== true) {
+      if (
+        env.KALEYRA_WEBHOOKS &&
+        record.readySessions?.some(s => s.sessionId === sessionId && s.transcription === true) !== true
+      ) {
         throw new NotFoundError('Transcription not available yet')
       }
       const sessions = await deps.kaleyra.listSessions(record.bandyerRoomId)

@@ -22,7 +22,13 @@ export class UpstreamError extends Error {
   readonly retryAfterSeconds: number | undefined
 
   constructor (opts: {
-    target: UpstreamTarget, operation: string, failure: UpstreamFailure, upstreamStatus?: number, ambiguous?: boolean, code?: string, retryAfterSeconds?: number
+    target: UpstreamTarget
+    operation: string
+    failure: UpstreamFailure
+    upstreamStatus?: number
+    ambiguous?: boolean
+    code?: string
+    retryAfterSeconds?: number
   }) {
     const detail = opts.upstreamStatus !== undefined ? ` (status ${opts.upstreamStatus})` : opts.code !== undefined ? ` (${opts.code})` : ''
     super(`${opts.target} ${opts.operation} failed: ${opts.failure}${detail}`)

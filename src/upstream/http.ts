@@ -131,8 +131,11 @@ export class HttpUpstream {
     this.#origin = base.origin
     this.#basePath = base.pathname.replace(/\/+$/, '')
     this.#ownsDispatcher = opts.dispatcher === undefined
-    this.#dispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 })
-    this.#streamDispatcher = opts.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: opts.streamConnections ?? 16 })
+    this.#dispatcher =
+      opts.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 })
+    this.#streamDispatcher =
+      opts.dispatcher ??
+      new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: opts.streamConnections ?? 16 })
     this.#timeoutMs = opts.timeoutMs
     this.#defaultHeaders = opts.defaultHeaders ?? {}
     this.#userAgent = opts.userAgent
@@ -149,7 +152,9 @@ export class HttpUpstream {
     return url.toString()
   }
 
-  /** Sends the request; the caller must consume or dump the body. Throws UpstreamError on timeout or network failure. */
+  /**
+   * Sends the request; the caller must consume or dump the body. Throws UpstreamError on timeout or network failure.
+   */
   async request (req: UpstreamRequest): Promise<UpstreamResponse> {
     const retryable = req.retry ?? (req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE')
     const attempts = retryable ? this.#retries + 1 : 1

@@ -77,7 +77,10 @@ export function createKaleyraUsers (deps: { kaleyra: KaleyraClient, userMap: Use
     if (!created) await adopt(bandyerId, user.role)
     else if (user.role === 'plus') rememberPlus(bandyerId)
     try {
-      await deps.userMap.insert({ receivedUserId: user.userId, bandyerId, role: user.role, fullName: user.fullName, groups: user.groups }, ctx)
+      await deps.userMap.insert(
+        { receivedUserId: user.userId, bandyerId, role: user.role, fullName: user.fullName, groups: user.groups },
+        ctx
+      )
       return bandyerId
     } catch (err) {
       if (!(err instanceof StoreDuplicateError)) throw err

@@ -5,8 +5,13 @@ import type { KaleyraWebhookService } from './service.js'
 
 const MAX_WEBHOOK_BYTES = 256 * 1024
 
-/** POST /webhooks/kaleyra (KALEYRA_WEBHOOKS=true). Its own scope: the body stays raw bytes, whatever the content type. */
-export const kaleyraWebhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: KaleyraWebhookService }> = async (fastify, { webhooks }) => {
+/**
+ * POST /webhooks/kaleyra (KALEYRA_WEBHOOKS=true). Its own scope: the body stays raw bytes, whatever the content type.
+ */
+export const kaleyraWebhookRoutes: FastifyPluginAsyncTypebox<{ webhooks: KaleyraWebhookService }> = async (
+  fastify,
+  { webhooks }
+) => {
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_WEBHOOK_BYTES }, (_request, body, done) => { done(null, body) })
 

@@ -34,7 +34,10 @@ t.test('a patient waits in the waiting room, then joins the call in an iframe at
   context.on('response', response => {
     if (new URL(response.url()).pathname !== `/teleconsultation/${id}`) return
     const at = Date.now()
-    response.json().then((body: { accessLinkURL: string | null }) => answers.push({ at, link: body.accessLinkURL }), () => {})
+    response.json().then(
+      (body: { accessLinkURL: string | null }) => answers.push({ at, link: body.accessLinkURL }),
+      () => {}
+    )
   })
   const [room] = await Promise.all([context.waitForEvent('page'), link.click()])
   t.equal(new URL(room.url()).pathname, '/demo/waiting-room.html', 'the waiting room opens in its own tab')

@@ -157,7 +157,9 @@ t.test('the image, rebuilt without Docker: production install, compiled output, 
   cpSync(join(build, 'dist'), join(app, 'dist'), { recursive: true })
 
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> }
-  const devOnly = Object.entries(lock.packages).filter(([path, entry]) => entry.dev === true && existsSync(join(app, path))).map(([path]) => path)
+  const devOnly = Object.entries(lock.packages)
+    .filter(([path, entry]) => entry.dev === true && existsSync(join(app, path)))
+    .map(([path]) => path)
   t.same(devOnly, [], 'no development-only package in the image')
   t.notOk(existsSync(join(app, 'node_modules', 'typescript')), 'not even the compiler')
   const unreadable: string[] = []
@@ -212,7 +214,12 @@ t.test('kubernetes.yaml and the Marketplace item match the service', async t => 
     t.equal(env.HTTP_PORT, 3000, `${where}: the values are valid configuration`)
     return env
   }
-  const checkConfigMap = (where: string, mountPath: string, files: Record<string, string>, configPath: string | undefined) => {
+  const checkConfigMap = (
+    where: string,
+    mountPath: string,
+    files: Record<string, string>,
+    configPath: string | undefined
+  ) => {
     t.equal(configPath, join(mountPath, 'config.json'), `${where}: the config map is where TELECONSULTATION_SERVICE_CONFIG_PATH points`)
     t.ok(resolveServiceConfig(JSON.parse(files['config.json']), 'miauserid'), `${where}: the config map is a valid configuration file`)
   }

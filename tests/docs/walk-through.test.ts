@@ -31,7 +31,11 @@ interface Run { code: number | null, output: string }
 
 /** Runs the blocks as one bash script in its own process group, killed (demo included) at the end. */
 async function run (t: { teardown: (fn: () => unknown) => void }, blocks: string[]): Promise<Run> {
-  const env: Record<string, string | undefined> = { ...process.env, HTTP_PORT: String(await freePort()), KALEYRA_EMULATOR_PORT: String(await freePort()) }
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    HTTP_PORT: String(await freePort()),
+    KALEYRA_EMULATOR_PORT: String(await freePort())
+  }
   // Not tap's loader: the demo runs the compiled service.
   delete env.NODE_OPTIONS
   const child = spawn('bash', ['-c', ['set -euo pipefail', ...blocks].join('\n')], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -11,7 +11,11 @@ export function jpeg (size = 2048): Buffer {
   return buf
 }
 
-async function upload (h: Harness, file: Buffer, opts: { type?: string, field?: string } = {}): Promise<{ status: number, body: Record<string, any> }> {
+async function upload (
+  h: Harness,
+  file: Buffer,
+  opts: { type?: string; field?: string } = {}
+): Promise<{ status: number; body: Record<string, any> }> {
   const form = new FormData()
   form.append(opts.field ?? 'virtual_background', new Blob([file], { type: opts.type ?? 'image/jpeg' }), 'bg.jpg')
   const res = await request(`${h.emu.url}/v2/company/virtual-background`, { method: 'POST', body: form, headers: { apikey: API_KEY }, dispatcher: h.dispatcher })
@@ -133,8 +137,13 @@ t.test('an oversized upload is refused while it is still being sent', async t =>
   // early: depending on timing the client reads the 413 or its next write fails (EPIPE/reset).
   // Either way the upload must have been cut long before its end.
   const outcome = await request(`${h.emu.url}/v2/company/virtual-background`, {
-    method: 'POST', body: Readable.from(body()), headers: { apikey: API_KEY, 'content-type': `multipart/form-data; boundary=${boundary}` }
-  }).then(async res => ({ status: res.statusCode, error: JSON.parse(await res.body.text()).error }), (err: NodeJS.ErrnoException) => ({ code: err.code }))
+    method: 'POST',
+    body: Readable.from(body()),
+    headers: { apikey: API_KEY, 'content-type': `multipart/form-data; boundary=${boundary}` }
+  }).then(
+    async res => ({ status: res.statusCode, error: JSON.parse(await res.body.text()).error }),
+    (err: NodeJS.ErrnoException) => ({ code: err.code })
+  )
   if ('status' in outcome) t.same(outcome, { status: 413, error: 'payload_too_large' })
   else t.match(outcome.code, /^(EPIPE|ECONNRESET|UND_ERR_SOCKET)$/, 'the connection was cut')
   t.ok(sent < 128 * MB, `the answer came after ${Math.round(sent / MB)} MB of a 1 GB upload`)

@@ -187,7 +187,9 @@ t.test('close() ends hanging, delayed and streaming requests', async t => {
   const room = await request(`${emu.url}/v2/rooms`, {
     method: 'POST', headers, body: JSON.stringify({ participants: [{ user_id: 'doc', is_admin: true }, { user_id: 'pat', is_admin: false }], recording: 'none' })
   })
-  const session = emu.addSession(((await room.body.json()) as { room_id: string }).room_id, { transcriptionBytes: 1024 * 1024 * 1024 })
+  const session = emu.addSession(((await room.body.json()) as { room_id: string }).room_id, {
+    transcriptionBytes: 1024 * 1024 * 1024
+  })
   const streaming = await request(`${emu.url}/v2/sessions/${session}/transcription`, { headers })
   const streamed = (async () => {
     try {

@@ -48,7 +48,9 @@ t.test('the join page shows the default background when asked for one', async t 
   const { alias } = await up.body.json() as { alias: string }
   await h.call('PUT', '/v2/company', { body: { background_alias: alias } })
   const room = await createRoom(h)
-  const page = await (await request(decorateLink(room.participants[0].link, { virtualBackground: true }), { dispatcher: h.dispatcher })).body.text()
+  const page = await (
+    await request(decorateLink(room.participants[0].link, { virtualBackground: true }), { dispatcher: h.dispatcher })
+  ).body.text()
   t.match(page, `<img alt="virtual background" src="/backgrounds/${alias}.jpg">`)
 })
 

@@ -69,8 +69,15 @@ eachStore(t, 'a receiver gets every event type once per event id, signed, with i
   const got = receiver.accepted()
   t.ok(got.every(e => e.verified), 'every delivery verifies with the documented scheme')
   t.equal(new Set(got.map(e => e.body.id)).size, got.length, 'once per event id')
-  t.same(got.map(e => e.body.type).sort(), [...EVENT_TYPES, 'teleconsultation.created'].sort(), 'every type: two teleconsultations created')
-  const byType = (type: string) => got.filter(e => e.body.type === type).map(e => ({ teleconsultationId: e.body.teleconsultationId, data: e.body.data }))
+  t.same(
+    got.map(e => e.body.type).sort(),
+    [...EVENT_TYPES, 'teleconsultation.created'].sort(),
+    'every type: two teleconsultations created'
+  )
+  const byType = (type: string) =>
+    got
+      .filter(e => e.body.type === type)
+      .map(e => ({ teleconsultationId: e.body.teleconsultationId, data: e.body.data }))
   t.same(byType('recording.available'), [{ teleconsultationId: past, data: { sessionId: 'session-1' } }])
   t.same(byType('transcription.available'), [{ teleconsultationId: past, data: { sessionId: 'session-1' } }])
   t.same(byType('teleconsultation.ended'), [{ teleconsultationId: past, data: {} }])
@@ -232,7 +239,10 @@ t.test('an outbox that fails does not fail or hold the request; the event is sto
 t.test('an entry claimed by a replica that died is sent again once its lease ends, with the same id', async t => {
   const receiver = await startEventsReceiver(t, SECRET)
   let clock = Date.now()
-  const ctx = await setup(t, { env: eventsEnv(receiver), overrides: { now: () => clock, events: { ...FAST_EVENTS, retryBaseMs: 1_000, retryMaxDelayMs: 1_000 } } })
+  const ctx = await setup(t, {
+    env: eventsEnv(receiver),
+    overrides: { now: () => clock, events: { ...FAST_EVENTS, retryBaseMs: 1_000, retryMaxDelayMs: 1_000 } }
+  })
   await receiver.stop()
   await create(ctx)
   await settled(ctx)

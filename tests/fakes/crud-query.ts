@@ -71,13 +71,20 @@ function operatorMatches (values: unknown[], op: string, arg: unknown, all: Doc)
     }
     case '$options': return true
     case '$elemMatch':
-      return values.some(v => Array.isArray(v) && v.some(e => isOperatorObject(arg) ? conditionMatches([e], arg) : isPlainObject(e) && matches(e, arg as Doc)))
-    default: throw new CrudBadRequest(`Unsupported operator: ${op}`)
+      return values.some(
+        v =>
+          Array.isArray(v) &&
+          v.some(e => (isOperatorObject(arg) ? conditionMatches([e], arg) : isPlainObject(e) && matches(e, arg as Doc)))
+      )
+    default:
+      throw new CrudBadRequest(`Unsupported operator: ${op}`)
   }
 }
 
 function conditionMatches (values: unknown[], condition: unknown): boolean {
-  if (!isOperatorObject(condition)) return expand(values).some(v => isDeepStrictEqual(v, condition)) || (condition === null && values.length === 0)
+  if (!isOperatorObject(condition)) {
+    return expand(values).some(v => isDeepStrictEqual(v, condition)) || (condition === null && values.length === 0)
+  }
   return Object.entries(condition).every(([op, arg]) => {
     if (!QUERY_OPERATORS.has(op)) throw new CrudBadRequest(`Unsupported operator: ${op}`)
     return operatorMatches(values, op, arg, condition)
@@ -164,7 +171,9 @@ export function applyUpdate (doc: Doc, update: Doc, now: string): Doc {
         case '$push': setPath(next, path, [...arrayAt(next, path), ...eachOf(structuredClone(value))]); break
         case '$addToSet': {
           const list = [...arrayAt(next, path)]
-          for (const item of eachOf(structuredClone(value))) if (!list.some(e => isDeepStrictEqual(e, item))) list.push(item)
+          for (const item of eachOf(structuredClone(value))) {
+            if (!list.some(e => isDeepStrictEqual(e, item))) list.push(item)
+          }
           setPath(next, path, list)
           break
         }

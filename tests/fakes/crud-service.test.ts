@@ -12,7 +12,13 @@ async function start (t: { teardown: (fn: () => unknown) => void }): Promise<Fak
   return crud
 }
 
-async function call (crud: FakeCrudService, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+async function call (
+  crud: FakeCrudService,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {}
+) {
   const res = await fetch(crud.url + path, {
     method,
     headers: body !== undefined ? { 'content-type': 'application/json', ...headers } : headers,

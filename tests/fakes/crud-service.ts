@@ -34,13 +34,28 @@ export interface FakeCrudOptions {
   maxLimit?: number
 }
 
-export interface CrudRequest { method: string, path: string, query: Record<string, string>, body: unknown, userId: string | undefined, headers: IncomingHttpHeaders, status: number }
+export interface CrudRequest {
+  method: string
+  path: string
+  query: Record<string, string>
+  body: unknown
+  userId: string | undefined
+  headers: IncomingHttpHeaders
+  status: number
+}
 
 export interface FakeCrudService {
   readonly url: string
   close: () => Promise<void>
-  /** `whenSeen` adds a rule once a request matching `trigger` arrives (it applies from that request on, after earlier rules). */
-  faults: { add: (rule: FaultRule) => void, clear: () => void, whenSeen: (trigger: { method?: string, path?: string }, rule: FaultRule) => void }
+  /**
+   * `whenSeen` adds a rule once a request matching `trigger` arrives (it applies from that request on, after earlier
+   * rules).
+   */
+  faults: {
+    add: (rule: FaultRule) => void
+    clear: () => void
+    whenSeen: (trigger: { method?: string; path?: string }, rule: FaultRule) => void
+  }
   /** Every document of the collection in every state, as stored. */
   documents: (collection: string) => Doc[]
   document: (collection: string, id: string) => Doc | undefined
@@ -50,7 +65,14 @@ export interface FakeCrudService {
   requests: () => CrudRequest[]
 }
 
-interface ListQuery { filter: Doc, states: CrudState[], limit: number, skip: number, sort: string[], projection: string[] | undefined }
+interface ListQuery {
+  filter: Doc
+  states: CrudState[]
+  limit: number
+  skip: number
+  sort: string[]
+  projection: string[] | undefined
+}
 
 // ObjectIds like MongoDB's: seconds, a per-process random part and a counter, so `_s=_id` is insertion order.
 const PROCESS_PART = randomBytes(5).toString('hex')
@@ -102,7 +124,10 @@ export async function startFakeCrudService (opts: FakeCrudOptions): Promise<Fake
     lifecycle,
     applies: () => true,
     injectedBody: { statusCode: 500, error: 'Internal Server Error', message: 'injected fault' },
-    onAnswer: (request, status) => { const entry = entries.get(request.raw); if (entry !== undefined) entry.status = status }
+    onAnswer: (request, status) => {
+      const entry = entries.get(request.raw)
+      if (entry !== undefined) entry.status = status
+    }
   })
 
   // Inside a collection's prefix the CRUD answers its own 404; elsewhere Fastify's default one.
@@ -117,7 +142,8 @@ export async function startFakeCrudService (opts: FakeCrudOptions): Promise<Fake
 
   for (const [name, collection] of Object.entries(opts.collections)) {
     const docs = (): Doc[] => store.get(name) as Doc[]
-    const known = (field: string): boolean => collection.fields === undefined || SYSTEM_FIELDS.includes(field) || collection.fields.includes(field)
+    const known = (field: string): boolean =>
+      collection.fields === undefined || SYSTEM_FIELDS.includes(field) || collection.fields.includes(field)
 
     function userOf (request: FastifyRequest): string {
       const value = request.headers[userIdHeader]
@@ -126,7 +152,10 @@ export async function startFakeCrudService (opts: FakeCrudOptions): Promise<Fake
 
     function readQuery (request: FastifyRequest, defaults: { limit: number }): ListQuery {
       const query = request.query as Record<string, string | string[]>
-      const one = (key: string): string | undefined => { const v = query[key]; return Array.isArray(v) ? v[v.length - 1] : v }
+      const one = (key: string): string | undefined => {
+        const v = query[key]
+        return Array.isArray(v) ? v[v.length - 1] : v
+      }
       let filter: Doc = {}
       const q = one('_q')
       if (q !== undefined) {
@@ -178,7 +207,9 @@ export async function startFakeCrudService (opts: FakeCrudOptions): Promise<Fake
     const base = `/${name}`
     app.get(`${base}/`, async request => {
       const query = readQuery(request, { limit: maxLimit })
-      return sortDocs(select(query), query.sort).slice(query.skip, query.skip + query.limit).map(d => project(d, query.projection))
+      return sortDocs(select(query), query.sort)
+        .slice(query.skip, query.skip + query.limit)
+        .map(d => project(d, query.projection))
     })
 
     app.get(`${base}/count`, async request => {
@@ -206,7 +237,15 @@ export async function startFakeCrudService (opts: FakeCrudOptions): Promise<Fake
       if (!STATES.includes(state as CrudState)) throw bad('body/__STATE__ must be equal to one of the allowed values')
       const now = new Date().toISOString()
       const user = userOf(request)
-      const doc: Doc = { ...structuredClone(body as Doc), _id: newId(), __STATE__: state, creatorId: user, createdAt: now, updaterId: user, updatedAt: now }
+      const doc: Doc = {
+        ...structuredClone(body as Doc),
+        _id: newId(),
+        __STATE__: state,
+        creatorId: user,
+        createdAt: now,
+        updaterId: user,
+        updatedAt: now
+      }
       checkUnique(doc)
       docs().push(doc)
       return { _id: doc._id }

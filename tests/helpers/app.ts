@@ -35,7 +35,9 @@ export const STORE_KINDS: StoreKind[] = ['memory', 'crud']
 /** A tap test (the top-level `t` or a subtest). */
 export type Tap = Test<BuiltPlugins, TestOpts> & BuiltPlugins
 
-/** Runs the same subtest once per store kind: `eachStore(t, 'name', async (t, store) => { await setup(t, { store }) })`. */
+/**
+ * Runs the same subtest once per store kind: `eachStore(t, 'name', async (t, store) => { await setup(t, { store }) })`.
+ */
 export function eachStore (t: Tap, name: string, fn: (t: Tap, store: StoreKind) => Promise<void>): void {
   for (const store of STORE_KINDS) t.test(`${name} [${store} store]`, async sub => { await fn(sub, store) })
 }
@@ -80,7 +82,11 @@ export const CRUD_FAULT_TIMEOUT = { CRUD_TIMEOUT_MS: String(FAULT_TIMEOUT_MS) }
  * Fast reaper timings so background clean-up happens within a test. The last looks for a room
  * created late come long after the fault tests' latencies: they only run on a loaded machine.
  */
-export const FAST_REAPER = { retryDelaysMs: [20, 50, 100, 200], reconcileDelaysMs: [100, 400, 1500, 5_000, 20_000], sweepIntervalMs: 0 }
+export const FAST_REAPER = {
+  retryDelaysMs: [20, 50, 100, 200],
+  reconcileDelaysMs: [100, 400, 1500, 5_000, 20_000],
+  sweepIntervalMs: 0
+}
 
 /** Fast CRUD store timings (retries, checks for inserts whose answer was lost; the late ones as above). */
 export const FAST_CRUD = { retryDelayMs: 5, lostInsertChecksMs: [50, 200, 800, 4_000, 15_000] }
@@ -97,7 +103,9 @@ export async function storesOf (t: Teardown, kind: StoreKind, crud?: FakeCrudSer
     userIdHeader: 'miauserid',
     ...FAST_CRUD
   })
-  t.teardown(async () => { await Promise.all([stores.teleconsultations.close(), stores.userMap.close(), stores.idempotency.close()]) })
+  t.teardown(async () => {
+    await Promise.all([stores.teleconsultations.close(), stores.userMap.close(), stores.idempotency.close()])
+  })
   return stores
 }
 
@@ -126,7 +134,9 @@ export async function setup (t: Teardown, opts: SetupOptions = {}): Promise<Test
     ...(crud !== undefined ? { CRUD_SERVICE_URL: crud.url } : {}),
     ...opts.env
   })
-  if (opts.serviceConfig !== undefined) config.service = resolveServiceConfig(opts.serviceConfig, config.env.USERID_HEADER_KEY)
+  if (opts.serviceConfig !== undefined) {
+    config.service = resolveServiceConfig(opts.serviceConfig, config.env.USERID_HEADER_KEY)
+  }
   const logs = captureLogs(opts.env?.LOG_LEVEL)
   const { app, services } = await composeApp(config, {
     loggerInstance: logs.logger,

@@ -18,7 +18,10 @@ export const EVENT_OUTBOX_FIELDS = ['eventId', 'type', 'occurredAt', 'teleconsul
 export const IDEMPOTENCY_FIELDS = ['key', 'fingerprint', 'reservationId', 'state', 'expiresAt', 'statusCode', 'response']
 
 /** A fake CRUD Service with the collections under their default paths, closed at teardown. */
-export async function startCrud (t: { teardown: (fn: () => unknown) => void }, opts: { uniqueUserIds?: boolean } = {}): Promise<FakeCrudService> {
+export async function startCrud (
+  t: { teardown: (fn: () => unknown) => void },
+  opts: { uniqueUserIds?: boolean } = {}
+): Promise<FakeCrudService> {
   const crud = await startFakeCrudService({
     collections: {
       teleconsultations: { fields: TELECONSULTATION_FIELDS },

@@ -29,7 +29,12 @@ export interface EventsReceiver {
 }
 
 /** The verification snippet of docs/events.md. */
-export function verifyEventSignature (secret: string, header: string | undefined, raw: string, toleranceS = 300): boolean {
+export function verifyEventSignature (
+  secret: string,
+  header: string | undefined,
+  raw: string,
+  toleranceS = 300
+): boolean {
   const parts = Object.fromEntries((header ?? '').split(',').map(p => p.split('=', 2).map(s => s.trim())))
   const t = Number(parts.t)
   if (!Number.isInteger(t) || Math.abs(Date.now() / 1000 - t) > toleranceS || typeof parts.v0 !== 'string') return false
@@ -38,7 +43,10 @@ export function verifyEventSignature (secret: string, header: string | undefined
   return given.length === expected.length && timingSafeEqual(given, expected)
 }
 
-export async function startEventsReceiver (t: { teardown: (fn: () => unknown) => void }, secret: string): Promise<EventsReceiver> {
+export async function startEventsReceiver (
+  t: { teardown: (fn: () => unknown) => void },
+  secret: string
+): Promise<EventsReceiver> {
   const received: ReceivedEvent[] = []
   let status = 204
   let port = 0

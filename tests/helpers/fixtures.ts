@@ -21,7 +21,9 @@ export function isoFromNow (ms: number): string {
   return new Date(Date.now() + ms).toISOString()
 }
 
-export function body (opts: { participants?: ParticipantFixture[], number?: number, start?: string, end?: string, duration?: number } = {}) {
+export function body (
+  opts: { participants?: ParticipantFixture[]; number?: number; start?: string; end?: string; duration?: number } = {}
+) {
   const data = opts.participants ?? [doctor(), patient()]
   const result: Record<string, unknown> = {
     participants: { number: opts.number ?? data.length, data },

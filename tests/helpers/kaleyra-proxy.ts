@@ -30,14 +30,24 @@ export async function startKaleyraProxy (targetUrl: string, opts: ProxyOptions =
   const server = createServer((req, res) => {
     const call: Call = { path: req.url ?? '', start: ++clock, end: Infinity, requestBytes: 0, responseBytes: 0 }
     calls.push(call)
-    const done = (): void => { if (call.end === Infinity) call.end = ++clock }
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      const headers: IncomingHttpHeaders = { ...answer.headers }
-      if (opts.chunkedPaths?.test(call.path) === true) delete headers['content-length']
-      res.writeHead(answer.statusCode ?? 502, headers)
-      answer.on('data', (chunk: Buffer) => { call.responseBytes += chunk.length })
-      answer.pipe(res)
-      answer.on('end', done)
+    const done = (): void => {
+      if (call.end === Infinity) call.end = ++clock
+    }
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      answer => {
+        const headers: IncomingHttpHeaders = { ...answer.headers }
+        if (opts.chunkedPaths?.test(call.path) === true) delete headers['content-length']
+        res.writeHead(answer.statusCode ?? 502, headers)
+        answer.on('data', (chunk: Buffer) => {
+          call.responseBytes += chunk.length
+        })
+        answer.pipe(res)
+        answer.on('end', done)
+      }
+    )
+    req.on('data', (chunk: Buffer) => {
+      call.requestBytes += chunk.length
     })
     req.on('data', (chunk: Buffer) => { call.requestBytes += chunk.length })
     req.pipe(upstream)

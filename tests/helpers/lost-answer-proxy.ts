@@ -30,21 +30,27 @@ export async function startLostAnswerProxy (targetUrl: string): Promise<LostAnsw
   const server = createServer((req, res) => {
     const method = req.method ?? 'GET'
     const path = req.url ?? '/'
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method, path, headers: { ...req.headers, host: target.host } }, answer => {
-      const chunks: Buffer[] = []
-      answer.on('data', (chunk: Buffer) => chunks.push(chunk))
-      answer.on('end', () => {
-        const rule = rules.find(r => r.times > 0 && r.method === method && r.path.test(path.split('?')[0]))
-        if (rule !== undefined) {
-          rule.times--
-          lost.push(`${method} ${path} ${answer.statusCode ?? 0}`)
-          res.socket?.destroy()
-          return
-        }
-        const headers: IncomingHttpHeaders = { ...answer.headers }
-        res.writeHead(answer.statusCode ?? 502, headers)
-        res.end(Buffer.concat(chunks))
-      })
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method, path, headers: { ...req.headers, host: target.host } },
+      answer => {
+        const chunks: Buffer[] = []
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk))
+        answer.on('end', () => {
+          const rule = rules.find(r => r.times > 0 && r.method === method && r.path.test(path.split('?')[0]))
+          if (rule !== undefined) {
+            rule.times--
+            lost.push(`${method} ${path} ${answer.statusCode ?? 0}`)
+            res.socket?.destroy()
+            return
+          }
+          const headers: IncomingHttpHeaders = { ...answer.headers }
+          res.writeHead(answer.statusCode ?? 502, headers)
+          res.end(Buffer.concat(chunks))
+        })
+      }
+    )
+    upstream.on('error', () => {
+      res.socket?.destroy()
     })
     upstream.on('error', () => { res.socket?.destroy() })
     req.pipe(upstream)

@@ -3,10 +3,32 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-type AnyValue = { stringValue?: string, intValue?: number | string, boolValue?: boolean, doubleValue?: number, arrayValue?: { values?: AnyValue[] } }
-interface KeyValue { key: string, value: AnyValue }
-interface OtlpSpan { traceId: string, spanId: string, parentSpanId?: string, name: string, kind: number, attributes?: KeyValue[], events?: Array<{ attributes?: KeyValue[] }> }
-interface OtlpExport { resourceSpans?: Array<{ resource?: { attributes?: KeyValue[] }, scopeSpans?: Array<{ scope?: { name?: string }, spans?: OtlpSpan[] }> }> }
+type AnyValue = {
+  stringValue?: string
+  intValue?: number | string
+  boolValue?: boolean
+  doubleValue?: number
+  arrayValue?: { values?: AnyValue[] }
+}
+interface KeyValue {
+  key: string
+  value: AnyValue
+}
+interface OtlpSpan {
+  traceId: string
+  spanId: string
+  parentSpanId?: string
+  name: string
+  kind: number
+  attributes?: KeyValue[]
+  events?: Array<{ attributes?: KeyValue[] }>
+}
+interface OtlpExport {
+  resourceSpans?: Array<{
+    resource?: { attributes?: KeyValue[] }
+    scopeSpans?: Array<{ scope?: { name?: string }; spans?: OtlpSpan[] }>
+  }>
+}
 
 /** OTLP span kinds. */
 export const SPAN_KIND = { SERVER: 2, CLIENT: 3 } as const

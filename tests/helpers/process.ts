@@ -69,8 +69,12 @@ const SERVER_ENTRY = 'dist/server.js'
  * The compiled service (`npm test` builds first) in a process of its own, on a free loopback
  * port, info logs: `env` adds the rest (Kaleyra, CRUD, deadlines). Resolves once it listens.
  */
-export async function startCompiledServer (t: Teardown, env: Record<string, string | undefined>, nodeArgs: string[] = []): Promise<{ proc: RunningProcess, url: string }> {
-  if (!existsSync(`${ROOT}/${SERVER_ENTRY}`)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` (npm test does it)`)
+export async function startCompiledServer (
+  t: Teardown,
+  env: Record<string, string | undefined>,
+  nodeArgs: string[] = []
+): Promise<{ proc: RunningProcess; url: string }> {
+  if (!existsSync(`${ROOT}/${SERVER_ENTRY}`)) { throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` (npm test does it)`) }
   const proc = startProcess(t, [process.execPath, ...nodeArgs, SERVER_ENTRY], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HTTP_PORT: '0', LOG_LEVEL: 'info', ...env }
@@ -85,7 +89,10 @@ export interface HttpAnswer { status: number, headers: Record<string, string | s
  * One request on a fresh connection (no keep-alive), so "the server no longer accepts connections"
  * shows as a connection error instead of being hidden by a pooled socket.
  */
-export async function httpCall (url: string, opts: { method?: string, headers?: Record<string, string>, json?: unknown } = {}): Promise<HttpAnswer> {
+export async function httpCall (
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; json?: unknown } = {}
+): Promise<HttpAnswer> {
   const payload = opts.json === undefined ? undefined : JSON.stringify(opts.json)
   const headers: Record<string, string> = { ...opts.headers }
   if (payload !== undefined) headers['content-type'] = 'application/json'

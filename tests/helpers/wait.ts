@@ -2,7 +2,11 @@
 export const WAIT_TIMEOUT_MS = 60_000
 
 /** Polls until the predicate holds (background clean-up); fails the test with `what` after timeoutMs. */
-export async function waitFor (what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = WAIT_TIMEOUT_MS): Promise<void> {
+export async function waitFor (
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = WAIT_TIMEOUT_MS
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`)

@@ -137,8 +137,16 @@ t.test('a participant unknown to the identity service is a 400 naming them, and 
 t.test('identity service failures: 502/504 with a clear message, 401 when it refuses the credentials', async t => {
   const { app, emulator, identity } = await providerSetup(t)
   // The identity service not answering needs a short deadline: an instance of its own.
-  const { app: impatient } = await setup(t, { emulator, env: { AUTH_SERVICE: identity.host, IDENTITY_TIMEOUT_MS: String(FAULT_TIMEOUT_MS) } })
-  const post = async (to = app) => await to.inject({ method: 'POST', url: '/teleconsultation', payload: { participants: ['doctor-1', 'patient-1'], ...schedule() } })
+  const { app: impatient } = await setup(t, {
+    emulator,
+    env: { AUTH_SERVICE: identity.host, IDENTITY_TIMEOUT_MS: String(FAULT_TIMEOUT_MS) }
+  })
+  const post = async (to = app) =>
+    await to.inject({
+      method: 'POST',
+      url: '/teleconsultation',
+      payload: { participants: ['doctor-1', 'patient-1'], ...schedule() }
+    })
 
   identity.failWith = 500
   const failing = await post()

@@ -24,7 +24,11 @@ function workdir (t: Tap, dotenv?: string): string {
 }
 
 function kaleyraEnv (emulator: KaleyraEmulator): Record<string, string> {
-  return { BANDYER_BASE_URL: emulator.url, BANDYER_API_SECRET_KEY: emulator.apiKey, KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) }
+  return {
+    BANDYER_BASE_URL: emulator.url,
+    BANDYER_API_SECRET_KEY: emulator.apiKey,
+    KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS)
+  }
 }
 
 function start (t: Tap, env: Record<string, string>, args: string[] = [], cwd = workdir(t)) {
@@ -101,7 +105,12 @@ t.test('--json prints the same as one JSON document', async t => {
   const run = await check(t, kaleyraEnv(emulator), ['--json'])
   t.equal(run.code, 0)
   const report = JSON.parse(run.stdout)
-  t.match(report, { target: new URL(emulator.url).host, ok: true, interrupted: false, summary: { mismatch: 0, failed: 0, skipped: 0 } })
+  t.match(report, {
+    target: new URL(emulator.url).host,
+    ok: true,
+    interrupted: false,
+    summary: { mismatch: 0, failed: 0, skipped: 0 }
+  })
   t.equal(report.summary.ok, report.calls.length)
   t.match(report.calls[0], { call: 'createUser', request: 'POST /v2/users', subject: 'tcs-check-plus (plus)', result: 'ok' })
   t.match(report.remains, [/^user tcs-check-plus/, /^user tcs-check-basic/])

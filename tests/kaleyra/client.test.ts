@@ -5,7 +5,16 @@ import { KaleyraFormatError, KaleyraRejectedError } from '../../src/kaleyra/erro
 import { UpstreamError } from '../../src/upstream/errors.js'
 import { FAULT_TIMEOUT_MS, startEmulator, UPSTREAM_TIMEOUT_MS } from '../helpers/app.js'
 
-const tools = { chat: true, screen_sharing: true, file_upload: true, whiteboard: true, snapshot: true, live_edit: true, live_pointer: true, present_to_everyone: true }
+const tools = {
+  chat: true,
+  screen_sharing: true,
+  file_upload: true,
+  whiteboard: true,
+  snapshot: true,
+  live_edit: true,
+  live_pointer: true,
+  present_to_everyone: true
+}
 
 t.test('users and rooms over real HTTP', async t => {
   const emulator = await startEmulator(t)
@@ -59,7 +68,12 @@ t.test('a wrong API key is a rejected 401, and the key is not in the error', asy
 
 t.test('idempotent reads are retried, room creation never is', async t => {
   const emulator = await startEmulator(t)
-  const client = createKaleyraClient({ baseUrl: emulator.url, apiKey: emulator.apiKey, timeoutMs: UPSTREAM_TIMEOUT_MS, retryDelayMs: 1 })
+  const client = createKaleyraClient({
+    baseUrl: emulator.url,
+    apiKey: emulator.apiKey,
+    timeoutMs: UPSTREAM_TIMEOUT_MS,
+    retryDelayMs: 1
+  })
   t.teardown(() => client.close())
   emulator.faults.add({ method: 'GET', path: '/v2/users', kind: 'status', status: 503, times: 2 })
   t.same(await client.getUser('nobody'), null, 'two 503 then an answer')
@@ -77,9 +91,21 @@ t.test('idempotent reads are retried, room creation never is', async t => {
 t.test('timeouts and resets are typed upstream errors', async t => {
   const emulator = await startEmulator(t)
   // Only the hanging call gets a short deadline: a reset must not be mistaken for a timeout on a slow machine.
-  const impatient = createKaleyraClient({ baseUrl: emulator.url, apiKey: emulator.apiKey, timeoutMs: FAULT_TIMEOUT_MS, retries: 0 })
-  const client = createKaleyraClient({ baseUrl: emulator.url, apiKey: emulator.apiKey, timeoutMs: UPSTREAM_TIMEOUT_MS, retries: 0 })
-  t.teardown(async () => { await Promise.all([impatient.close(), client.close()]) })
+  const impatient = createKaleyraClient({
+    baseUrl: emulator.url,
+    apiKey: emulator.apiKey,
+    timeoutMs: FAULT_TIMEOUT_MS,
+    retries: 0
+  })
+  const client = createKaleyraClient({
+    baseUrl: emulator.url,
+    apiKey: emulator.apiKey,
+    timeoutMs: UPSTREAM_TIMEOUT_MS,
+    retries: 0
+  })
+  t.teardown(async () => {
+    await Promise.all([impatient.close(), client.close()])
+  })
   emulator.faults.add({ method: 'GET', kind: 'hang', times: 1 })
   const timeout = await impatient.getRoom('r').catch(e => e)
   t.match(timeout, { name: 'UpstreamError', failure: 'timeout', target: 'kaleyra', operation: 'getRoom' })

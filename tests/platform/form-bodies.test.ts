@@ -54,7 +54,8 @@ t.test('routes with nested bodies still take JSON only', async t => {
 t.test('the OpenAPI document offers both body types on those two routes only', async t => {
   const { app } = await setup(t)
   const doc = (await app.inject({ method: 'GET', url: '/documentation/json' })).json()
-  const types = (path: string, method: string): string[] => Object.keys(doc.paths[path][method].requestBody.content).sort()
+  const types = (path: string, method: string): string[] =>
+    Object.keys(doc.paths[path][method].requestBody.content).sort()
   t.same(types('/credentials', 'post'), ['application/json', 'application/x-www-form-urlencoded'])
   t.same(types('/settings/update', 'patch'), ['application/json', 'application/x-www-form-urlencoded'])
   t.same(types('/teleconsultation', 'post'), ['application/json'])

@@ -16,7 +16,9 @@ function recordOutgoing (t: Tap): Outgoing[] {
     const { request } = message as { request: { origin: string | URL, path: string, headers: string | string[] } }
     const headers: Record<string, string> = {}
     if (Array.isArray(request.headers)) {
-      for (let i = 0; i < request.headers.length; i += 2) headers[String(request.headers[i]).toLowerCase()] = String(request.headers[i + 1])
+      for (let i = 0; i < request.headers.length; i += 2) {
+        headers[String(request.headers[i]).toLowerCase()] = String(request.headers[i + 1])
+      }
     } else {
       for (const line of request.headers.split('\r\n')) {
         const at = line.indexOf(':')

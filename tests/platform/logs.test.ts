@@ -67,7 +67,12 @@ t.test('no secret, personal data or access link reaches the logs in a full scena
   ]
   const payload = body({ participants, start: isoFromNow(HOUR) })
   const send = async (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, json?: unknown) =>
-    await app.inject({ method, url, headers, ...(json === undefined ? {} : { payload: json as Record<string, unknown> }) })
+    await app.inject({
+      method,
+      url,
+      headers,
+      ...(json === undefined ? {} : { payload: json as Record<string, unknown> })
+    })
 
   // the happy path: create, read (with query options), replace the room, rename, legacy route
   const id: string = (await send('POST', '/teleconsultation', payload)).json().roomId

@@ -15,11 +15,64 @@ function prng (seed: number): () => number {
   }
 }
 
-const KEYS = ['participants', 'number', 'data', 'userId', 'userExternalId', 'groups', 'group', 'fullName', 'language',
-  'start_date', 'end_date', 'duration_in_seconds', 'expiresIn', 'background_alias', '__proto__', 'constructor']
-const STRINGS = ['', ' ', 'doctor', 'patient', 'doctor-1', 'it', 'en', '2030-02-30T10:00:00Z', '2030-01-01T00:00:00.000Z',
-  '9999-12-31T23:59:59Z', '1970-01-01T00:00:00Z', '2030-01-01', 'null', '{"a":1}', '../../etc', '%00', 'ü🙂', 'x'.repeat(5000)]
-const NUMBERS = [0, -1, 1, 2, 25, 26, 299, 300, 3600, 86_400, 86_401, 2 ** 31, 2 ** 53 + 1, 1e20, 1e308, -1e308, 0.5, -0]
+const KEYS = [
+  'participants',
+  'number',
+  'data',
+  'userId',
+  'userExternalId',
+  'groups',
+  'group',
+  'fullName',
+  'language',
+  'start_date',
+  'end_date',
+  'duration_in_seconds',
+  'expiresIn',
+  'background_alias',
+  '__proto__',
+  'constructor'
+]
+const STRINGS = [
+  '',
+  ' ',
+  'doctor',
+  'patient',
+  'doctor-1',
+  'it',
+  'en',
+  '2030-02-30T10:00:00Z',
+  '2030-01-01T00:00:00.000Z',
+  '9999-12-31T23:59:59Z',
+  '1970-01-01T00:00:00Z',
+  '2030-01-01',
+  'null',
+  '{"a":1}',
+  '../../etc',
+  '%00',
+  'ü🙂',
+  'x'.repeat(5000)
+]
+const NUMBERS = [
+  0,
+  -1,
+  1,
+  2,
+  25,
+  26,
+  299,
+  300,
+  3600,
+  86_400,
+  86_401,
+  2 ** 31,
+  2 ** 53 + 1,
+  1e20,
+  1e308,
+  -1e308,
+  0.5,
+  -0
+]
 
 function generator (random: () => number) {
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]

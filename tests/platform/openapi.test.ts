@@ -54,12 +54,24 @@ t.test('error examples have the shape the service answers, and name the route th
   const { app } = await setup(t)
   const spec = (await app.inject({ method: 'GET', url: '/documentation/json' })).json()
   const ids = /\b[0-9a-f]{24}\b/g
-  for (const [path, operations] of Object.entries<Record<string, { responses: Record<string, { content?: Record<string, { example?: unknown, examples?: Record<string, { value: unknown }> }> }> }>>(spec.paths)) {
+  for (const [path, operations] of Object.entries<
+    Record<
+      string,
+      {
+        responses: Record<
+          string,
+          { content?: Record<string, { example?: unknown; examples?: Record<string, { value: unknown }> }> }
+        >
+      }
+    >
+  >(spec.paths)) {
     for (const [method, op] of Object.entries(operations)) {
       for (const [status, response] of Object.entries(op.responses)) {
         if (Number(status) < 400) continue
         const media = response.content?.['application/json']
-        const examples = [media?.example, ...Object.values(media?.examples ?? {}).map(e => e.value)].filter(e => e !== undefined) as Array<Record<string, unknown>>
+        const examples = [media?.example, ...Object.values(media?.examples ?? {}).map(e => e.value)].filter(
+          e => e !== undefined
+        ) as Array<Record<string, unknown>>
         const where = `${method.toUpperCase()} ${path} ${status}`
         t.ok(examples.length > 0, `${where} has an example`)
         for (const example of examples) {

@@ -18,14 +18,22 @@ import { startFakeIdentity } from '../identity/fixtures/fake-identity.js'
 
 /** Preloaded into the server: at exit, writes the files in the module cache to LOADED_MODULES_FILE. */
 const reportLoaded = fileURLToPath(new URL('./fixtures/report-loaded-modules.cjs', import.meta.url))
-const LONG_DEADLINES = { KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), CRUD_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), IDENTITY_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) }
+const LONG_DEADLINES = {
+  KALEYRA_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+  CRUD_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS),
+  IDENTITY_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS)
+}
 const OTEL_PACKAGES = '/node_modules/@opentelemetry/'
 /** The no-op API that prom-client loads for its exemplars whatever ENABLE_TRACING says. */
 const OTEL_API = `${OTEL_PACKAGES}api/`
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-async function startServer (t: Teardown, env: Record<string, string>, nodeArgs: string[] = []): Promise<{ server: RunningProcess, url: string }> {
+async function startServer (
+  t: Teardown,
+  env: Record<string, string>,
+  nodeArgs: string[] = []
+): Promise<{ server: RunningProcess, url: string }> {
   const { proc, url } = await startCompiledServer(t, { WAIT_BEFORE_SERVER_CLOSE_SEC: '0', ...LONG_DEADLINES, ...env }, nodeArgs)
   return { server: proc, url }
 }
@@ -124,7 +132,8 @@ t.test('tracing off (the default): no OpenTelemetry SDK module is loaded; on, th
   // A port where nothing listens any more.
   const gone = await startOtlpReceiver(t)
   await gone.close()
-  const loaded = async (env: Record<string, string>, file: string): Promise<{ files: string[], logs: Array<Record<string, unknown>> }> => {
+  type Loaded = { files: string[], logs: Array<Record<string, unknown>> }
+  const loaded = async (env: Record<string, string>, file: string): Promise<Loaded> => {
     const { server, url } = await startServer(t, { KALEYRA_EMULATOR: 'true', LOADED_MODULES_FILE: join(dir, file), ...env }, ['--require', reportLoaded])
     t.equal((await httpCall(`${url}/teleconsultation/000000000000000000000000`, { headers: { miauserid: 'doctor-1' } })).status, 404, 'serves a request')
     await stop(t, server)

@@ -15,7 +15,12 @@ t.test('sessions are listed oldest first by start date, those without one last i
     { sessionId: 's_early', roomId: 'room_1', startDate: '2026-12-02T10:00:00.000Z', endDate: '2026-12-02T10:05:00Z' }
   ]
   const asked: string[] = []
-  const kaleyra = { listSessions: async (roomId: string) => { asked.push(roomId); return listed.map(s => ({ ...s })) } } as unknown as KaleyraClient
+  const kaleyra = {
+    listSessions: async (roomId: string) => {
+      asked.push(roomId)
+      return listed.map(s => ({ ...s }))
+    }
+  } as unknown as KaleyraClient
   const { teleconsultations: store } = createMemoryStores()
   const record = await store.insert({
     bandyerRoomId: 'room_1',

@@ -11,7 +11,11 @@ import { httpCall, startCompiledServer } from '../helpers/process.js'
 // again to both. Every round must make one room and one record, and every answer carry one id.
 const ROUNDS = 10
 
-async function replica (t: Parameters<typeof startCrud>[0], emulator: KaleyraEmulator, crud: FakeCrudService): Promise<string> {
+async function replica (
+  t: Parameters<typeof startCrud>[0],
+  emulator: KaleyraEmulator,
+  crud: FakeCrudService
+): Promise<string> {
   const { url } = await startCompiledServer(t, {
     BANDYER_BASE_URL: emulator.url,
     BANDYER_API_SECRET_KEY: emulator.apiKey,
@@ -38,7 +42,9 @@ t.test(`one Idempotency-Key sent to two replicas at once, ${ROUNDS} rounds: one 
     const first = await Promise.all(replicas.map(call))
     const again = await Promise.all(replicas.map(call))
     for (const a of [...first, ...again]) statuses.add(a.status)
-    const ids = new Set([...first, ...again].filter(a => a.status === 201).map(a => JSON.parse(a.body).roomId as string))
+    const ids = new Set(
+      [...first, ...again].filter(a => a.status === 201).map(a => JSON.parse(a.body).roomId as string)
+    )
     t.equal(ids.size, 1, `round ${round}: one teleconsultation id in every 201`)
     t.ok(again.every(a => a.status === 201), `round ${round}: once done, both replicas answer it`)
   }

@@ -15,7 +15,11 @@ const ROUNDS = 50
 const AT_ONCE = 10
 const KALEYRA_LATENCY_MS = 150
 
-async function replica (t: Parameters<typeof startCrud>[0], emulator: KaleyraEmulator, crud: FakeCrudService): Promise<string> {
+async function replica (
+  t: Parameters<typeof startCrud>[0],
+  emulator: KaleyraEmulator,
+  crud: FakeCrudService
+): Promise<string> {
   const { url } = await startCompiledServer(t, {
     BANDYER_BASE_URL: emulator.url,
     BANDYER_API_SECRET_KEY: emulator.apiKey,

@@ -6,7 +6,17 @@ import { loadConfig } from '../../src/config/index.js'
 import { FAULT_TIMEOUT_MS, setup, type Tap } from '../helpers/app.js'
 import { body, HOUR, isoFromNow } from '../helpers/fixtures.js'
 import {
-  AUDIENCE, bearer, hmacToken, ISSUER, signingKey, startJwksServer, tampered, tokenFor, unsignedToken, type JwksServer, type SigningKey
+  AUDIENCE,
+  bearer,
+  hmacToken,
+  ISSUER,
+  signingKey,
+  startJwksServer,
+  tampered,
+  tokenFor,
+  unsignedToken,
+  type JwksServer,
+  type SigningKey
 } from './fixtures/jwks-server.js'
 
 const rsa = signingKey('key-1')
@@ -228,8 +238,17 @@ t.test('odd tokens and headers are 401, never 5xx', async t => {
   // A groups claim that is neither a list nor a string is no groups: a verified caller, without the write group.
   const noGroups = `Bearer ${await tokenFor({ sub: 'office-1', groups: { backoffice: true } }, { key: rsa })}`
   const controlGroup = `Bearer ${await tokenFor({ sub: 'office-1', groups: ['backoffice\nx'] }, { key: rsa })}`
-  for (const [authorization, expected] of [...odd.map(a => [a, 401] as const), [noGroups, 403] as const, [controlGroup, 403] as const]) {
-    const res = await ctx.app.inject({ method: 'POST', url: '/teleconsultation', headers: { authorization }, payload: body() })
+  for (const [authorization, expected] of [
+    ...odd.map(a => [a, 401] as const),
+    [noGroups, 403] as const,
+    [controlGroup, 403] as const
+  ]) {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/teleconsultation',
+      headers: { authorization },
+      payload: body()
+    })
     const shown = authorization.length > 60 ? `${authorization.slice(0, 60)}…` : authorization
     t.equal(res.statusCode, expected, `${shown}: ${expected} (${res.body.slice(0, 120)})`)
   }

@@ -68,7 +68,10 @@ t.test('multipart edge cases are 4xx with a clear message and upload nothing', a
     { name: 'empty file', form: multipart(background(Buffer.alloc(0))), status: 400, error: /the virtual_background file is empty/ },
     {
       name: 'truncated body',
-      form: { payload: Buffer.concat([Buffer.from(partHead(background(Buffer.alloc(0)))), jpeg(70_000)]), headers: multipart().headers },
+      form: {
+        payload: Buffer.concat([Buffer.from(partHead(background(Buffer.alloc(0)))), jpeg(70_000)]),
+        headers: multipart().headers
+      },
       status: 400,
       error: /interrupted or is malformed|malformed multipart body/
     },
@@ -109,8 +112,11 @@ t.test('the file is streamed to Kaleyra while it is still arriving', async t => 
     method: 'POST', headers: { ...admin, ...multipart().headers }, body: Readable.from(slowClient())
   })
   t.equal(res.statusCode, 200)
-  const { virtual_background: bg } = await res.body.json() as { virtual_background: { url: string } }
-  t.equal(sha(Buffer.from(await (await request(bg.url.replace(emulator.url, proxy.url))).body.arrayBuffer())), sha(image))
+  const { virtual_background: bg } = (await res.body.json()) as { virtual_background: { url: string } }
+  t.equal(
+    sha(Buffer.from(await (await request(bg.url.replace(emulator.url, proxy.url))).body.arrayBuffer())),
+    sha(image)
+  )
 })
 
 t.test('a slow client is not a Kaleyra timeout: the deadline counts once the file has been sent', async t => {
@@ -293,24 +299,33 @@ t.test('an upload whose client stops sending is abandoned after UPLOAD_IDLE_TIME
   t.equal((await upload(app, multipart(background(jpeg(50_000))))).statusCode, 200, 'the next upload of the caller works')
 })
 
-t.test('one caller has at most UPLOADS_PER_CALLER uploads in progress: one more is 429 with Retry-After and sends nothing', async t => {
-  const { app, emulator } = await setup(t, { env: { UPLOADS_PER_CALLER: '2' } })
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  const { port } = app.server.address() as AddressInfo
-  const image = jpeg(MB)
-  const held = [0, 1].map(() => stalledUpload(port, uploadHead(admin, MB * 2), partHead(background(image)), image.subarray(0, 1024)))
-  t.teardown(() => { for (const h of held) h.socket.destroy() })
-  await waitFor('both uploads to reach Kaleyra', () => emulator.requests().filter(r => r.path === '/v2/company/virtual-background').length >= 2)
+t.test(
+  'one caller has at most UPLOADS_PER_CALLER uploads in progress: one more is 429 with Retry-After and sends nothing',
+  async t => {
+    const { app, emulator } = await setup(t, { env: { UPLOADS_PER_CALLER: '2' } })
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const { port } = app.server.address() as AddressInfo
+    const image = jpeg(MB)
+    const held = [0, 1].map(() =>
+      stalledUpload(port, uploadHead(admin, MB * 2), partHead(background(image)), image.subarray(0, 1024))
+    )
+    t.teardown(() => {
+      for (const h of held) h.socket.destroy()
+    })
+    await waitFor(
+      'both uploads to reach Kaleyra',
+      () => emulator.requests().filter(r => r.path === '/v2/company/virtual-background').length >= 2
+    )
 
-  const third = await upload(app, multipart(background(jpeg(50_000))))
-  t.equal(third.statusCode, 429)
-  t.same(third.json(), { error: 'Failed POST /settings/background-image: the caller already has 2 uploads in progress, retry when one has ended' })
-  t.equal(third.headers['retry-after'], '5')
-  t.equal(emulator.requests().filter(r => r.path === '/v2/company/virtual-background').length, 2, 'the refused upload sent nothing to Kaleyra')
-  t.equal((await upload(app, multipart(background(jpeg(50_000))), as('admin-2', ['admin']))).statusCode, 200, 'another caller uploads meanwhile')
+    const third = await upload(app, multipart(background(jpeg(50_000))))
+    t.equal(third.statusCode, 429)
+    t.same(third.json(), { error: 'Failed POST /settings/background-image: the caller already has 2 uploads in progress, retry when one has ended' })
+    t.equal(third.headers['retry-after'], '5')
+    t.equal(emulator.requests().filter(r => r.path === '/v2/company/virtual-background').length, 2, 'the refused upload sent nothing to Kaleyra')
+    t.equal((await upload(app, multipart(background(jpeg(50_000))), as('admin-2', ['admin']))).statusCode, 200, 'another caller uploads meanwhile')
 
-  held[0].socket.destroy()
-  await held[0].answer
-  await waitFor('the slot to be released', async () => (await upload(app, multipart(background(jpeg(50_000))))).statusCode === 200)
-  t.pass('once one of its uploads ends, the caller uploads again')
-})
+    held[0].socket.destroy()
+    await held[0].answer
+    await waitFor('the slot to be released', async () => (await upload(app, multipart(background(jpeg(50_000))))).statusCode === 200)
+    t.pass('once one of its uploads ends, the caller uploads again')
+  })

@@ -72,22 +72,36 @@ t.test('create → patch → get → delete: the documents and requests are the 
   t.match(patch.body, { $set: { version: 2, bandyerRoomId: newRoom.roomId, pendingRoomDeletions: [room.roomId] } })
   await services.reaper.idle()
   const patchedDoc = crud.document('teleconsultations', id)!
-  t.same(Object.keys(patchedDoc).sort(), [...DEFAULT_WRITTEN_FIELDS, ...METADATA].sort(), 'still exactly the documented fields')
-  t.match(patchedDoc, {
-    _id: id,
-    __STATE__: 'PUBLIC',
-    creatorId: 'backoffice-1',
-    createdAt: doc.createdAt,
-    updaterId: 'backoffice-2',
-    version: 3,
-    bandyerRoomId: newRoom.roomId,
-    participantsNumber: 2,
-    teleconsultationState: 'ROOM_CREATED',
-    startDate: (patch.body as { $set: { startDate: string } }).$set.startDate,
-    endDate: new Date(Date.parse((patch.body as { $set: { startDate: string } }).$set.startDate) + 1_800_000).toISOString(),
-    pendingRoomDeletions: []
-  }, 'the swap, then forgetting the old room: both recorded as the caller\'s change')
-  t.same((patchedDoc.participants as Array<Record<string, unknown>>).map(p => p.accessLinkURL), newRoom.participants.map(p => p.link), 'the links of the new room')
+  t.same(
+    Object.keys(patchedDoc).sort(),
+    [...DEFAULT_WRITTEN_FIELDS, ...METADATA].sort(),
+    'still exactly the documented fields'
+  )
+  t.match(
+    patchedDoc,
+    {
+      _id: id,
+      __STATE__: 'PUBLIC',
+      creatorId: 'backoffice-1',
+      createdAt: doc.createdAt,
+      updaterId: 'backoffice-2',
+      version: 3,
+      bandyerRoomId: newRoom.roomId,
+      participantsNumber: 2,
+      teleconsultationState: 'ROOM_CREATED',
+      startDate: (patch.body as { $set: { startDate: string } }).$set.startDate,
+      endDate: new Date(
+        Date.parse((patch.body as { $set: { startDate: string } }).$set.startDate) + 1_800_000
+      ).toISOString(),
+      pendingRoomDeletions: []
+    },
+    "the swap, then forgetting the old room: both recorded as the caller's change"
+  )
+  t.same(
+    (patchedDoc.participants as Array<Record<string, unknown>>).map(p => p.accessLinkURL),
+    newRoom.participants.map(p => p.link),
+    'the links of the new room'
+  )
 
   const viewed = await app.inject({ method: 'GET', url: `/teleconsultation/${id}`, headers: as('doctor-1') })
   t.equal(viewed.statusCode, 200)
@@ -278,7 +292,10 @@ t.test('the memory store warns at start, except in emulator mode', async t => {
   }
 })
 
-/** The tables of one `## ` section of a markdown page: first-column name (in backticks) → second column (the type), per table. */
+/**
+ * The tables of one `## ` section of a markdown page: first-column name (in backticks) → second column (the type), per
+ * table.
+ */
 function markdownTables (markdown: string, heading: string): Array<Map<string, string>> {
   const section = markdown.split(/^## /m).find(part => part.startsWith(heading + '\n'))
   if (section === undefined) throw new Error(`no section ${heading}`)
@@ -338,7 +355,10 @@ t.test('docs/crud-collections.md defines every field the store writes, with the 
     check(fields, doc, 'insert')
   }
   for (const patch of patches) {
-    const { $set, $unset, ...others } = patch.body as { $set: Record<string, unknown>, $unset?: Record<string, unknown> }
+    const { $set, $unset, ...others } = patch.body as {
+      $set: Record<string, unknown>
+      $unset?: Record<string, unknown>
+    }
     t.same(others, {}, 'only $set and $unset')
     check(fields, $set, '$set')
     for (const field of Object.keys($unset ?? {})) t.ok(fields.has(field), `$unset: ${field} is documented`)

@@ -24,7 +24,9 @@ async function crudOutbox (t: Tap): Promise<{ outbox: EventOutboxStore, crud: Fa
     userIdHeader: 'miauserid',
     ...FAST_CRUD
   })
-  t.teardown(async () => { await Promise.all([stores.teleconsultations.close(), stores.userMap.close(), stores.outbox?.close()]) })
+  t.teardown(async () => {
+    await Promise.all([stores.teleconsultations.close(), stores.userMap.close(), stores.outbox?.close()])
+  })
   if (stores.outbox === undefined) throw new Error('no outbox')
   return { outbox: stores.outbox, crud }
 }
@@ -48,7 +50,10 @@ for (const [kind, make] of kinds) {
     t.same(due.map(e => [e.attempts, e.status]), [[0, 'pending'], [0, 'pending']])
 
     const [first] = due
-    const claimed = await outbox.update(first.key, first.version, { attempts: 1, nextAttemptAt: new Date(now + 30_000).toISOString() })
+    const claimed = await outbox.update(first.key, first.version, {
+      attempts: 1,
+      nextAttemptAt: new Date(now + 30_000).toISOString()
+    })
     t.equal(claimed?.attempts, 1)
     t.equal(await outbox.update(first.key, first.version, { attempts: 1 }), null, 'a second claim on the same version loses')
     t.same((await outbox.listDue(new Date(now).toISOString(), 10)).map(e => e.event.id), [newer.id], 'a claimed entry is out of sight')

@@ -71,12 +71,24 @@ eachStore(t, 'the new participants of one request get their Kaleyra users concur
 eachStore(t, 'two app instances sharing Kaleyra and a store adopt each other\'s users', async (t, store) => {
   const first = await setup(t, { store })
   // Memory: the same store object; CRUD: each instance its own store over one CRUD Service.
-  const second = await setup(t, { store, emulator: first.emulator, ...(first.crud !== undefined ? { crud: first.crud } : { stores: first.stores }) })
-  const answers = await Promise.all([first.app, second.app].flatMap(app => Array.from({ length: 3 }, async (_, i) => await app.inject({
-    method: 'POST',
-    url: '/teleconsultation',
-    payload: body({ participants: [doctor('everywhere'), patient(`p-${i}`)] })
-  }))))
+  const second = await setup(t, {
+    store,
+    emulator: first.emulator,
+    ...(first.crud !== undefined ? { crud: first.crud } : { stores: first.stores })
+  })
+  const answers = await Promise.all(
+    [first.app, second.app].flatMap(app =>
+      Array.from(
+        { length: 3 },
+        async (_, i) =>
+          await app.inject({
+            method: 'POST',
+            url: '/teleconsultation',
+            payload: body({ participants: [doctor('everywhere'), patient(`p-${i}`)] })
+          })
+      )
+    )
+  )
   t.ok(answers.every(a => a.statusCode === 201))
   t.equal(first.emulator.users().filter(u => u.userId === kaleyraUserIdFor('everywhere')).length, 1, 'a 409 from Kaleyra is adopted, not an error')
 })
@@ -89,7 +101,12 @@ async function replicas (t: Parameters<typeof setup>[0], crud?: FakeCrudService)
   const shared = crud ?? await startCrud(t)
   const first = await setup(t, { store: 'crud', emulator, crud: shared })
   const second = await setup(t, { store: 'crud', emulator, crud: shared })
-  return { emulator, crud: shared, apps: [first.app, second.app], reapers: [first.services.reaper, second.services.reaper] }
+  return {
+    emulator,
+    crud: shared,
+    apps: [first.app, second.app],
+    reapers: [first.services.reaper, second.services.reaper]
+  }
 }
 
 t.test('20 concurrent PATCHes through two replicas leave exactly one live room, the stored one', async t => {

@@ -20,7 +20,16 @@ eachStore(t, 'a complete teleconsultation gets a Kaleyra room with one link per 
   const basic = room.participants.find(p => p.userId === kaleyraUserIdFor('patient-1'))
   t.equal(admin?.isAdmin, true, 'plus participants are room admins')
   t.equal(basic?.isAdmin, false)
-  t.same(admin?.tools, { chat: true, screen_sharing: true, file_upload: true, whiteboard: true, snapshot: true, live_edit: true, live_pointer: true, present_to_everyone: true })
+  t.same(admin?.tools, {
+    chat: true,
+    screen_sharing: true,
+    file_upload: true,
+    whiteboard: true,
+    snapshot: true,
+    live_edit: true,
+    live_pointer: true,
+    present_to_everyone: true
+  })
   t.equal(room.recording, 'none')
   t.equal(room.live, true)
   t.equal(room.duration ?? null, null, 'unlimited by default: no duration')

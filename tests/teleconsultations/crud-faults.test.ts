@@ -26,7 +26,11 @@ function consistent (emulator: KaleyraEmulator, crud: FakeCrudService): boolean 
   const docs = liveDocs(crud)
   const pointed = new Set(docs.map(d => d.bandyerRoomId).filter(id => id !== undefined))
   const live = emulator.liveRooms().map(r => r.roomId)
-  return live.length === pointed.size && live.every(id => pointed.has(id)) && docs.every(d => (d.pendingRoomDeletions as unknown[] ?? []).length === 0)
+  return (
+    live.length === pointed.size &&
+    live.every(id => pointed.has(id)) &&
+    docs.every(d => ((d.pendingRoomDeletions as unknown[]) ?? []).length === 0)
+  )
 }
 
 /**

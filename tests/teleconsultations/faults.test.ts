@@ -88,7 +88,13 @@ eachStore(t, 'POST: the room cannot be deleted after a failed insert → retried
   t.pass('room deleted by the reaper')
 })
 
-interface ReplaceFault { name: string, kaleyra?: FaultRule, store?: StoreMethod, status: number, payload?: Record<string, unknown> }
+interface ReplaceFault {
+  name: string
+  kaleyra?: FaultRule
+  store?: StoreMethod
+  status: number
+  payload?: Record<string, unknown>
+}
 
 /** A PATCH that adds a participant never seen before: the replacement first creates their Kaleyra user. */
 const newcomer = { participants: { number: 3, data: [doctor(), patient(), patient('newcomer')] } }
@@ -127,7 +133,9 @@ for (const fault of replaceFaults) {
     }
     emulator.faults.clear()
     await waitFor('Kaleyra and the store to agree', async () =>
-      lateCallsDone(emulator, fault.kaleyra) && await consistent(emulator, faulty.stores.teleconsultations, [id]) && emulator.liveRooms().length === 1)
+      lateCallsDone(emulator, fault.kaleyra) &&
+      await consistent(emulator, faulty.stores.teleconsultations, [id]) &&
+      emulator.liveRooms().length === 1)
     t.equal(emulator.liveRooms().length, 1)
     await waitFor('pending deletions to be forgotten', async () => (await faulty.stores.teleconsultations.get(id))?.pendingRoomDeletions.length === 0)
     t.pass('nothing left pending')

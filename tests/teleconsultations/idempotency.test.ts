@@ -14,7 +14,11 @@ const KEY = '6f1c1a52-5d55-4d4c-9a51-2a4a1c3e0b7d'
 
 async function idempotentApp (t: Tap, store: StoreKind, opts: { now?: () => number } = {}) {
   const faulty = faultyStores(await storesOf(t, store))
-  const ctx = await setup(t, { env: ON, stores: faulty.stores, overrides: opts.now !== undefined ? { now: opts.now } : {} })
+  const ctx = await setup(t, {
+    env: ON,
+    stores: faulty.stores,
+    overrides: opts.now !== undefined ? { now: opts.now } : {}
+  })
   return { ...ctx, faulty }
 }
 
@@ -158,30 +162,54 @@ t.test('a malformed key is a 400 naming the header', async t => {
   t.equal(emulator.liveRooms().length, 0)
 })
 
-t.test('two replicas sharing the CRUD Service agree: concurrent and repeated creations with one key make one room and one record', async t => {
-  const crud = await startCrud(t)
-  const emulator = await startEmulator(t)
-  const replicas = await Promise.all([setup(t, { env: ON, store: 'crud', crud, emulator }), setup(t, { env: ON, store: 'crud', crud, emulator })])
-  emulator.faults.add({ method: 'POST', path: '/v2/rooms', kind: 'latency', ms: 150 })
-  const payload = body()
-  const answers = await Promise.all(replicas.flatMap(({ app }) => [app.inject(create(payload)), app.inject(create(payload))]))
-  t.ok(answers.every(a => a.statusCode === 201 || a.statusCode === 409), `statuses: ${answers.map(a => a.statusCode).join(',')}`)
-  emulator.faults.clear()
-  const repeats = await Promise.all(replicas.map(async ({ app }) => await app.inject(create(payload))))
-  t.ok(repeats.every(a => a.statusCode === 201))
-  const ids = new Set([...answers, ...repeats].filter(a => a.statusCode === 201).map(a => a.json().roomId))
-  t.equal(ids.size, 1, 'one teleconsultation id on both replicas')
-  t.equal(crud.documents('teleconsultations').length, 1, 'one record')
-  t.equal(emulator.liveRooms().length, 1, 'one room')
-  t.equal(crud.documents('teleconsultations_idempotency').length, 1, 'one key document')
-  t.match(crud.documents('teleconsultations_idempotency')[0], { state: 'DONE', statusCode: 201, response: { roomId: [...ids][0] } })
-  t.notOk(JSON.stringify(crud.documents('teleconsultations_idempotency')).includes(KEY), 'the client key is stored hashed')
-  t.equal((await replicas[1].app.inject(create(body({ participants: [doctor('doctor-7'), patient()] })))).statusCode, 422, 'the other replica knows the body too')
-})
+t.test(
+  'two replicas sharing the CRUD Service agree: concurrent and repeated creations with one key make one room and one record',
+  async t => {
+    const crud = await startCrud(t)
+    const emulator = await startEmulator(t)
+    const replicas = await Promise.all([
+      setup(t, { env: ON, store: 'crud', crud, emulator }),
+      setup(t, { env: ON, store: 'crud', crud, emulator })
+    ])
+    emulator.faults.add({ method: 'POST', path: '/v2/rooms', kind: 'latency', ms: 150 })
+    const payload = body()
+    const answers = await Promise.all(
+      replicas.flatMap(({ app }) => [app.inject(create(payload)), app.inject(create(payload))])
+    )
+    t.ok(
+      answers.every(a => a.statusCode === 201 || a.statusCode === 409),
+      `statuses: ${answers.map(a => a.statusCode).join(',')}`
+    )
+    emulator.faults.clear()
+    const repeats = await Promise.all(replicas.map(async ({ app }) => await app.inject(create(payload))))
+    t.ok(repeats.every(a => a.statusCode === 201))
+    const ids = new Set([...answers, ...repeats].filter(a => a.statusCode === 201).map(a => a.json().roomId))
+    t.equal(ids.size, 1, 'one teleconsultation id on both replicas')
+    t.equal(crud.documents('teleconsultations').length, 1, 'one record')
+    t.equal(emulator.liveRooms().length, 1, 'one room')
+    t.equal(crud.documents('teleconsultations_idempotency').length, 1, 'one key document')
+    t.match(crud.documents('teleconsultations_idempotency')[0], {
+      state: 'DONE',
+      statusCode: 201,
+      response: { roomId: [...ids][0] }
+    })
+    t.notOk(
+      JSON.stringify(crud.documents('teleconsultations_idempotency')).includes(KEY),
+      'the client key is stored hashed'
+    )
+    t.equal(
+      (await replicas[1].app.inject(create(body({ participants: [doctor('doctor-7'), patient()] })))).statusCode,
+      422,
+      'the other replica knows the body too'
+    )
+  }
+)
 
 t.test('the OpenAPI document shows the header, its statuses and an example only when it is honoured', async t => {
-  const headerOf = (spec: { paths: Record<string, { post: { parameters?: Array<{ in: string, name: string, example?: unknown }> } }> }, path: string) =>
-    spec.paths[path].post.parameters?.find(p => p.in === 'header' && p.name === 'idempotency-key')
+  const headerOf = (
+    spec: { paths: Record<string, { post: { parameters?: Array<{ in: string; name: string; example?: unknown }> } }> },
+    path: string
+  ) => spec.paths[path].post.parameters?.find(p => p.in === 'header' && p.name === 'idempotency-key')
   const on = await setup(t, { env: ON })
   const spec = (await on.app.inject({ method: 'GET', url: '/documentation/json' })).json()
   for (const path of ['/teleconsultation', '/teleconsultation/{id}/participants/data']) {

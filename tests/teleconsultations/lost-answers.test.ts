@@ -52,7 +52,10 @@ async function lossySetup (t: Tap, store: StoreKind) {
   return { ...ctx, proxies }
 }
 
-/** The records known by id: live ones (not deleting) point to exactly the live Kaleyra rooms, and none has a deletion pending. */
+/**
+ * The records known by id: live ones (not deleting) point to exactly the live Kaleyra rooms, and none has a deletion
+ * pending.
+ */
 async function consistent (emulator: KaleyraEmulator, stores: Stores, ids: string[]): Promise<boolean> {
   const records = await Promise.all(ids.map(async id => await stores.teleconsultations.get(id).catch(() => null)))
   if (records.some(r => r !== null && (r.pendingRoomDeletions.length > 0 || r.teleconsultationState === 'DELETING'))) return false

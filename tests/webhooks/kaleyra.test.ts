@@ -17,7 +17,11 @@ async function created (ctx: Ctx, prefix = ''): Promise<{ id: string, roomId: st
   return { id, roomId: record?.bandyerRoomId ?? '' }
 }
 
-async function deliver (ctx: Ctx, payload: unknown, opts: { key?: string, t?: number, tamper?: (raw: string) => string, prefix?: string } = {}) {
+async function deliver (
+  ctx: Ctx,
+  payload: unknown,
+  opts: { key?: string; t?: number; tamper?: (raw: string) => string; prefix?: string } = {}
+) {
   const raw = JSON.stringify(payload)
   const signature = signatureHeader(opts.key ?? ctx.emulator.apiKey, opts.t ?? nowS(), raw)
   const res = await ctx.app.inject({

@@ -9,7 +9,10 @@ export const MAX_BACKGROUNDS = 10
 const JPEG_TYPES = ['image/jpeg', 'image/jpg']
 const JPEG_MAGIC = Buffer.from([0xff, 0xd8, 0xff])
 
-export function backgroundBody (state: EmulatorState, bg: BackgroundRecord): { alias: string, url: string, creation_date: string } {
+export function backgroundBody (
+  state: EmulatorState,
+  bg: BackgroundRecord
+): { alias: string; url: string; creation_date: string } {
   return { alias: bg.alias, url: `${state.baseUrl}/backgrounds/${bg.alias}.jpg`, creation_date: bg.createdAt }
 }
 
@@ -36,7 +39,10 @@ const unsupported = (message: string): ApiError => new ApiError(415, 'unsupporte
 
 /** Streams the upload: keeps at most MAX_BACKGROUND_BYTES and stops as soon as it knows the answer. */
 async function readBackground (request: FastifyRequest, reply: FastifyReply): Promise<Buffer> {
-  const part = await request.file({ limits: { fileSize: MAX_BACKGROUND_BYTES + 1, files: 1 }, throwFileSizeLimit: false })
+  const part = await request.file({
+    limits: { fileSize: MAX_BACKGROUND_BYTES + 1, files: 1 },
+    throwFileSizeLimit: false
+  })
   if (part === undefined) throw validationError(`multipart field ${VIRTUAL_BACKGROUND_FIELD} is required`)
   if (part.fieldname !== VIRTUAL_BACKGROUND_FIELD) {
     throw stopReading(reply, validationError(`multipart field ${VIRTUAL_BACKGROUND_FIELD} is required, got ${part.fieldname}`))

@@ -9,7 +9,12 @@ import { readRoomRequest } from './room-request.js'
 function createdBody (room: RoomRecord, linkField: string): Record<string, unknown> {
   return {
     room_id: room.roomId,
-    participants: room.participants.map(p => ({ user_id: p.userId, is_admin: p.isAdmin, tools: { ...p.tools }, [linkField]: p.link })),
+    participants: room.participants.map(p => ({
+      user_id: p.userId,
+      is_admin: p.isAdmin,
+      tools: { ...p.tools },
+      [linkField]: p.link
+    })),
     recording: room.recording,
     ...(room.duration === null ? {} : { duration: room.duration }),
     live: room.live,

@@ -10,7 +10,10 @@ export function registerUploadRoutes (app: FastifyInstance, state: EmulatorState
     const page = readPage(query)
     const all = [...state.uploads.values()].filter(u => query.room_id === undefined || u.roomId === query.room_id)
     const { items, ...rest } = pageOf(all, page)
-    return { uploads: items.map(u => ({ key: u.key, room_id: u.roomId, file_name: u.fileName, creation_date: u.createdAt })), ...rest }
+    return {
+      uploads: items.map(u => ({ key: u.key, room_id: u.roomId, file_name: u.fileName, creation_date: u.createdAt })),
+      ...rest
+    }
   })
 
   app.delete<{ Params: { key: string } }>(`${paths.uploads()}/:key`, async (request) => {

@@ -146,7 +146,14 @@ export function createCrudCollection (opts: CrudCollectionOptions) {
      * and 5xx only when the caller says the update is idempotent; `retried` then tells that an
      * earlier attempt, whose answer was lost, may have been applied.
      */
-    async patchById (id: string, update: Record<string, unknown>, filter: CrudFilter, ctx: StoreContext | undefined, idempotent: boolean, states: readonly CrudState[] = LIVE_STATES): Promise<{ doc: CrudDocument | null, retried: boolean }> {
+    async patchById (
+      id: string,
+      update: Record<string, unknown>,
+      filter: CrudFilter,
+      ctx: StoreContext | undefined,
+      idempotent: boolean,
+      states: readonly CrudState[] = LIVE_STATES
+    ): Promise<{ doc: CrudDocument | null; retried: boolean }> {
       const req: UpstreamRequest = {
         operation: `${label}.update`,
         method: 'PATCH',

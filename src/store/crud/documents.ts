@@ -90,7 +90,13 @@ function beyondFields (doc: Json): Pick<TeleconsultationData, 'roomClosedAt' | '
     fields.readySessions = doc.readySessions.flatMap((raw): ReadySession[] => {
       const s = (typeof raw === 'object' && raw !== null ? raw : {}) as Json
       if (typeof s.sessionId !== 'string') return []
-      return [{ sessionId: s.sessionId, ...(s.recording === true ? { recording: true } : {}), ...(s.transcription === true ? { transcription: true } : {}) }]
+      return [
+        {
+          sessionId: s.sessionId,
+          ...(s.recording === true ? { recording: true } : {}),
+          ...(s.transcription === true ? { transcription: true } : {})
+        }
+      ]
     })
   }
   return fields

@@ -10,7 +10,14 @@ function holderFromDocument (doc: CrudDocument): HeldIdempotencyRecord | null {
   if (typeof state !== 'string' || !STATES.includes(state as IdempotencyState)) return null
   const expires = typeof expiresAt === 'string' ? Date.parse(expiresAt) : NaN
   // A date it cannot read counts as expired: the key is then simply free.
-  const record: HeldIdempotencyRecord = { id: doc._id, key, fingerprint, reservationId, state: state as IdempotencyState, expiresAt: new Date(Number.isNaN(expires) ? 0 : expires).toISOString() }
+  const record: HeldIdempotencyRecord = {
+    id: doc._id,
+    key,
+    fingerprint,
+    reservationId,
+    state: state as IdempotencyState,
+    expiresAt: new Date(Number.isNaN(expires) ? 0 : expires).toISOString()
+  }
   if (typeof statusCode === 'number') {
     const answer: IdempotentAnswer = { statusCode }
     if (typeof response === 'object' && response !== null && !Array.isArray(response)) answer.body = response as Record<string, unknown>
@@ -20,7 +27,13 @@ function holderFromDocument (doc: CrudDocument): HeldIdempotencyRecord | null {
 }
 
 function reservationFields (record: IdempotencyRecord): Record<string, unknown> {
-  return { key: record.key, fingerprint: record.fingerprint, reservationId: record.reservationId, state: record.state, expiresAt: record.expiresAt }
+  return {
+    key: record.key,
+    fingerprint: record.fingerprint,
+    reservationId: record.reservationId,
+    state: record.state,
+    expiresAt: record.expiresAt
+  }
 }
 
 /**
@@ -29,7 +42,10 @@ function reservationFields (record: IdempotencyRecord): Record<string, unknown> 
  * checked on read, since MongoDB removes expired documents only about once a minute.
  * docs/crud-collections.md, "Idempotency keys".
  */
-export function createCrudIdempotencyStore (opts: { collection: CrudCollection, onClose?: () => Promise<void> }): IdempotencyStore {
+export function createCrudIdempotencyStore (opts: {
+  collection: CrudCollection
+  onClose?: () => Promise<void>
+}): IdempotencyStore {
   const { collection } = opts
 
   async function holderOf (key: string, ctx?: StoreContext): Promise<HeldIdempotencyRecord | null> {
@@ -38,7 +54,13 @@ export function createCrudIdempotencyStore (opts: { collection: CrudCollection, 
   }
 
   /** A conditional change of a reservation: retried safely, since it applies only while the reservation is the same. */
-  async function change (id: string, reservationId: string, set: Record<string, unknown>, unset: string[], ctx?: StoreContext): Promise<boolean> {
+  async function change (
+    id: string,
+    reservationId: string,
+    set: Record<string, unknown>,
+    unset: string[],
+    ctx?: StoreContext
+  ): Promise<boolean> {
     const update: Record<string, unknown> = { $set: set }
     if (unset.length > 0) update.$unset = Object.fromEntries(unset.map(field => [field, true]))
     const { doc } = await collection.patchById(id, update, { reservationId }, ctx, true)
@@ -56,7 +78,9 @@ export function createCrudIdempotencyStore (opts: { collection: CrudCollection, 
           // The answer was lost: whose reservation is there, if any?
           const holder = await holderOf(record.key, ctx).catch(() => null)
           if (holder === null) throw err
-          return holder.reservationId === record.reservationId ? { reserved: true, id: holder.id } : { reserved: false, holder }
+          return holder.reservationId === record.reservationId
+            ? { reserved: true, id: holder.id }
+            : { reserved: false, holder }
         }
         if (inserted !== 'duplicate') return { reserved: true, id: inserted.id }
         const holder = await holderOf(record.key, ctx)

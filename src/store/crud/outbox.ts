@@ -21,7 +21,13 @@ function entryFromDocument (doc: CrudDocument): OutboxEntry | null {
     occurredAt === undefined || nextAttemptAt === undefined) return null
   return {
     key: doc._id,
-    event: { id: doc.eventId, type: doc.type, occurredAt, teleconsultationId: doc.teleconsultationId, data: eventData(doc.data) },
+    event: {
+      id: doc.eventId,
+      type: doc.type,
+      occurredAt,
+      teleconsultationId: doc.teleconsultationId,
+      data: eventData(doc.data)
+    },
     attempts: typeof doc.attempts === 'number' ? doc.attempts : 0,
     nextAttemptAt,
     status: doc.status === 'failed' ? 'failed' : 'pending',
@@ -33,7 +39,10 @@ function entryFromDocument (doc: CrudDocument): OutboxEntry | null {
  * The outbox in a CRUD Service collection, shared by the replicas: a claim is a change
  * conditional on `version`, so one replica sends an entry at a time. Background work: no caller.
  */
-export function createCrudOutboxStore (opts: { collection: CrudCollection, onClose?: () => Promise<void> }): EventOutboxStore {
+export function createCrudOutboxStore (opts: {
+  collection: CrudCollection
+  onClose?: () => Promise<void>
+}): EventOutboxStore {
   const { collection } = opts
   return {
     async add (event) {

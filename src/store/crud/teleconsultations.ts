@@ -63,7 +63,12 @@ export function createCrudTeleconsultationStore (opts: CrudTeleconsultationStore
    * After a 404 or a lost answer: whose write is in the document now? `cause` is set when an
    * attempt of ours may have been applied without us knowing (lost answer, or retried).
    */
-  async function settleUpdate (id: string, writeId: string, cause: UpstreamError | undefined, ctx?: StoreContext): Promise<TeleconsultationRecord> {
+  async function settleUpdate (
+    id: string,
+    writeId: string,
+    cause: UpstreamError | undefined,
+    ctx?: StoreContext
+  ): Promise<TeleconsultationRecord> {
     let doc: CrudDocument | null
     try {
       doc = await collection.getById(id, ctx)
@@ -107,7 +112,9 @@ export function createCrudTeleconsultationStore (opts: CrudTeleconsultationStore
     async update (id, expectedVersion, changes, ctx) {
       const writeId = randomUUID()
       const { set, unset } = fieldUpdates(changes)
-      const update: Record<string, unknown> = { $set: { ...set, [VERSION_FIELD]: expectedVersion + 1, [WRITE_ID_FIELD]: writeId } }
+      const update: Record<string, unknown> = {
+        $set: { ...set, [VERSION_FIELD]: expectedVersion + 1, [WRITE_ID_FIELD]: writeId }
+      }
       if (unset.length > 0) update.$unset = Object.fromEntries(unset.map(field => [field, true]))
       let answer: { doc: CrudDocument | null, retried: boolean }
       try {
@@ -147,7 +154,10 @@ export function createCrudTeleconsultationStore (opts: CrudTeleconsultationStore
     },
 
     async releaseTrashed (id, version) {
-      const update = { $set: { pendingRoomDeletions: [], [WRITE_ID_FIELD]: randomUUID() }, $unset: { bandyerRoomId: true } }
+      const update = {
+        $set: { pendingRoomDeletions: [], [WRITE_ID_FIELD]: randomUUID() },
+        $unset: { bandyerRoomId: true }
+      }
       await collection.patchById(id, update, versionFilter(version), undefined, true, ['TRASH'])
     },
 

@@ -11,7 +11,10 @@ import { userMapDocument, userMapFromDocument } from './documents.js'
  * the caller resolves by reading the winner. Without the index the rows are identical and the
  * oldest one is read.
  */
-export function createCrudUserMapStore (opts: { collection: CrudCollection, onClose?: () => Promise<void> }): UserMapStore {
+export function createCrudUserMapStore (opts: {
+  collection: CrudCollection
+  onClose?: () => Promise<void>
+}): UserMapStore {
   const { collection } = opts
 
   async function find (receivedUserId: string, ctx?: StoreContext): Promise<UserMapRecord | null> {
