@@ -46,9 +46,6 @@ export async function startKaleyraProxy (targetUrl: string, opts: ProxyOptions =
         answer.on('end', done)
       }
     )
-    req.on('data', (chunk: Buffer) => {
-      call.requestBytes += chunk.length
-    })
     req.on('data', (chunk: Buffer) => { call.requestBytes += chunk.length })
     req.pipe(upstream)
     upstream.on('error', () => { done(); res.destroy() })

@@ -49,9 +49,6 @@ export async function startLostAnswerProxy (targetUrl: string): Promise<LostAnsw
         })
       }
     )
-    upstream.on('error', () => {
-      res.socket?.destroy()
-    })
     upstream.on('error', () => { res.socket?.destroy() })
     req.pipe(upstream)
   })
