@@ -17,25 +17,45 @@ export function newObjectId (): string {
   return randomBytes(12).toString('hex')
 }
 
+/**
+ * A deep copy of `value` that nobody can change: what the memory stores keep and hand out. A
+ * record read is the stored value itself, not a copy made per read (a poll reads one per
+ * request); a caller that tried to change it would get a TypeError, never a silent edit of the
+ * store. Writes replace a record with a new frozen one.
+ */
+function frozenCopy<T> (value: T): T {
+  return deepFreeze(structuredClone(value))
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child)
+    Object.freeze(value)
+  }
+  return value
+}
+
 export function createMemoryTeleconsultationStore (): TeleconsultationStore {
   const records = new Map<string, TeleconsultationRecord>()
   return {
     async insert (data: TeleconsultationData) {
-      const record: TeleconsultationRecord = { ...structuredClone(data), id: newObjectId(), version: 1 }
+      const record: TeleconsultationRecord = frozenCopy({ ...data, id: newObjectId(), version: 1 })
       records.set(record.id, record)
-      return structuredClone(record)
+      return record
     },
     async get (id) {
-      const record = records.get(id)
-      return record === undefined ? null : structuredClone(record)
+      return records.get(id) ?? null
     },
     async update (id, expectedVersion, changes) {
       const current = records.get(id)
       if (current === undefined) throw new StoreNotFoundError(id)
       if (current.version !== expectedVersion) throw new StoreConflictError(id)
-      const next: TeleconsultationRecord = { ...current, ...structuredClone(changes), id, version: current.version + 1 }
+      // The fields not changed are shared with the previous value: they are frozen too.
+      const next: TeleconsultationRecord = Object.freeze({
+        ...current, ...frozenCopy(changes), id, version: current.version + 1
+      })
       records.set(id, next)
-      return structuredClone(next)
+      return next
     },
     async remove (id) {
       return records.delete(id)
@@ -43,7 +63,7 @@ export function createMemoryTeleconsultationStore (): TeleconsultationStore {
     async listWithPendingRoomDeletions (limit) {
       const found: TeleconsultationRecord[] = []
       for (const record of records.values()) {
-        if (record.pendingRoomDeletions.length > 0 || record.teleconsultationState === 'DELETING') found.push(structuredClone(record))
+        if (record.pendingRoomDeletions.length > 0 || record.teleconsultationState === 'DELETING') found.push(record)
         if (found.length >= limit) break
       }
       return found
@@ -52,7 +72,7 @@ export function createMemoryTeleconsultationStore (): TeleconsultationStore {
     async listTrashedWithRooms () { return [] },
     async releaseTrashed () {},
     async findByRoomId (roomId) {
-      for (const record of records.values()) if (record.bandyerRoomId === roomId) return structuredClone(record)
+      for (const record of records.values()) if (record.bandyerRoomId === roomId) return record
       return null
     },
     async listRoomsToClose (endedBefore, limit) {
@@ -61,7 +81,7 @@ export function createMemoryTeleconsultationStore (): TeleconsultationStore {
       for (const record of records.values()) {
         if (found.length >= limit) break
         if (record.bandyerRoomId !== null && record.roomClosedAt == null && Date.parse(record.endDate) < before) {
-          found.push(structuredClone(record))
+          found.push(record)
         }
       }
       return found
@@ -75,13 +95,13 @@ export function createMemoryUserMapStore (): UserMapStore {
   const rows = new Map<string, UserMapRecord>()
   return {
     async find (receivedUserId) {
-      const row = rows.get(receivedUserId)
-      return row === undefined ? null : structuredClone(row)
+      return rows.get(receivedUserId) ?? null
     },
     async insert (record) {
       if (rows.has(record.receivedUserId)) throw new StoreDuplicateError(record.receivedUserId)
-      rows.set(record.receivedUserId, structuredClone(record))
-      return structuredClone(record)
+      const row = frozenCopy(record)
+      rows.set(record.receivedUserId, row)
+      return row
     },
     async ping () {},
     async close () {}
