@@ -12,6 +12,7 @@ export const LINK_LANGUAGES = ['it', 'en'] as const
 
 /** How long the room details read for one poll serve the next ones. */
 export const DETAILS_TTL_MS = 2_000
+const DECORATED_LINKS_MAX = 1_000
 
 export interface ViewOptions {
   useBackground?: boolean
@@ -49,6 +50,20 @@ export function createTeleconsultationView (deps: {
   // of seconds share one Kaleyra read.
   const rooms = createTtlCache<RoomDetails | null>({ ttlMs: DETAILS_TTL_MS, maxEntries: 1_000, now: deps.now })
 
+  // A participant's link and options are the same poll after poll: the link is parsed and
+  // rebuilt once, not on every request (bounded: emptied when full).
+  const decorated = new Map<string, string>()
+  function participantLink (link: string, language: string | undefined, virtualBackground: boolean): string {
+    const key = `${language ?? ''}\u0000${virtualBackground ? 1 : 0}\u0000${link}`
+    let found = decorated.get(key)
+    if (found === undefined) {
+      found = decorateLink(link, { language, virtualBackground })
+      if (decorated.size >= DECORATED_LINKS_MAX) decorated.clear()
+      decorated.set(key, found)
+    }
+    return found
+  }
+
   async function details (roomId: string, ctx: RequestContext): Promise<RoomDetails | undefined> {
     // Best effort: the link must not depend on Kaleyra answering a details call; a failure
     // leaves `details` out and is logged.
@@ -73,7 +88,7 @@ export function createTeleconsultationView (deps: {
       const groups = new Set([...(me.groups ?? []), ...ctx.callerGroups])
       const virtualBackground = opts.useBackground === true || service.groupsWithBackgroundList.some(g => groups.has(g))
       const language = (LINK_LANGUAGES as readonly string[]).includes(opts.language ?? '') ? opts.language : undefined
-      accessLinkURL = decorateLink(me.accessLinkURL, { language, virtualBackground })
+      accessLinkURL = participantLink(me.accessLinkURL, language, virtualBackground)
     }
     const view: TeleconsultationView = {
       bandyerUserId: me.userBandyerId,
