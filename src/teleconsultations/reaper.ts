@@ -152,6 +152,13 @@ export class RoomReaper {
     this.#timers.add(timer)
   }
 
+  /** Logs a failed attempt with when the next one comes (null: none), and schedules it while retryDelaysMs last. */
+  #retryLater (attempt: number, log: Log, fields: object, message: string, retry: () => Promise<void>): void {
+    const next = this.#retryDelays[attempt]
+    log.warn({ ...fields, nextAttemptInMs: next ?? null }, message)
+    if (next !== undefined) this.#later(next, retry)
+  }
+
   #track (promise: Promise<void>): void {
     const p = promise.catch(err => this.#deps.log.warn({ err }, 'room reaper task failed'))
     this.#running.add(p)
@@ -187,16 +194,8 @@ export class RoomReaper {
       log.info({ roomId, teleconsultationId }, 'stale Kaleyra room deleted')
       if (teleconsultationId !== undefined) await this.#forget(teleconsultationId, roomId, ctx)
     } catch (err) {
-      const next = this.#retryDelays[attempt]
-      log.warn(
-        { err, roomId, teleconsultationId, nextAttemptInMs: next ?? null },
-        'stale Kaleyra room could not be deleted yet'
-      )
-      if (next !== undefined) {
-        this.#later(next, async () => {
-          await this.#tryDelete(roomId, teleconsultationId, attempt + 1, log, ctx)
-        })
-      }
+      this.#retryLater(attempt, log, { err, roomId, teleconsultationId }, 'stale Kaleyra room could not be deleted yet',
+        async () => { await this.#tryDelete(roomId, teleconsultationId, attempt + 1, log, ctx) })
     }
   }
 
@@ -257,16 +256,8 @@ export class RoomReaper {
         }
       }
     } catch (err) {
-      const next = this.#retryDelays[attempt]
-      log.warn(
-        { err, roomId, teleconsultationId, nextAttemptInMs: next ?? null },
-        'could not tell yet whether a room is in use'
-      )
-      if (next !== undefined) {
-        this.#later(next, async () => {
-          await this.#settle(teleconsultationId, version, roomId, attempt + 1, log)
-        })
-      }
+      this.#retryLater(attempt, log, { err, roomId, teleconsultationId }, 'could not tell yet whether a room is in use',
+        async () => { await this.#settle(teleconsultationId, version, roomId, attempt + 1, log) })
       return
     }
     await this.#tryDelete(roomId, undefined, 0, log)
