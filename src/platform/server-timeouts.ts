@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import { Socket } from 'node:net'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 
 export interface ServerTimeouts {
   /** A request other than a multipart upload must be received in full (headers and body) within this. */
@@ -24,6 +24,11 @@ function isMultipart (req: IncomingMessage): boolean {
   return (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/')
 }
 
+/** No body announced: the request was whole with its headers (headersTimeout covered them). */
+function hasNoBody (req: IncomingMessage): boolean {
+  return req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined
+}
+
 /**
  * Slow and stalled clients (docs/operations.md, "Timeouts"): Node's headers timeout; a deadline to
  * receive every request but multipart uploads (they have UPLOAD_IDLE_TIMEOUT_MS instead); and, at
@@ -41,15 +46,15 @@ export function installServerTimeouts (app: FastifyInstance, opts: ServerTimeout
     socket.once('close', () => { sockets.delete(socket); current.delete(socket) })
   })
 
-  app.addHook('onRequest', async (request) => {
-    const raw = request.raw
+  /** A request whose body is still to come gets requestTimeoutMs to arrive whole. */
+  const watch = (raw: IncomingMessage, log: FastifyBaseLogger): void => {
     // Injected requests (tests) have no real connection to close.
     if (!(raw.socket instanceof Socket)) return
     current.set(raw.socket, raw)
-    if (isMultipart(raw) || raw.complete) return
+    if (raw.complete || hasNoBody(raw) || isMultipart(raw)) return
     const timer = setTimeout(() => {
       if (!raw.complete) {
-        request.log.info({ timeoutMs: opts.requestTimeoutMs }, 'request not received in time: connection closed')
+        log.info({ timeoutMs: opts.requestTimeoutMs }, 'request not received in time: connection closed')
         raw.socket.destroy()
       }
     }, opts.requestTimeoutMs)
@@ -61,9 +66,15 @@ export function installServerTimeouts (app: FastifyInstance, opts: ServerTimeout
     }
     raw.once('end', stop)
     raw.socket.once('close', stop)
+  }
+  // Callback hooks: they run on every request, and an async hook costs a promise each time.
+  app.addHook('onRequest', (request, _reply, done) => {
+    watch(request.raw, request.log)
+    done()
   })
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     if (current.get(request.raw.socket) === request.raw) current.delete(request.raw.socket)
+    done()
   })
 
   let sweeper: NodeJS.Timeout | undefined
