@@ -105,12 +105,13 @@ export function createServiceMetrics (): ServiceMetrics {
 const UNMEASURED_ROUTES = [/^\/-\//, /^\/documentation(\/|$)/]
 
 /**
- * GET /-/metrics in Prometheus text (unless `expose` is false, lc39's EXPOSE_METRICS): process
- * metrics, per-route request durations (fastify-metrics, registered routes only, so random URLs
- * cannot blow up the label set) and the service's own. Must be registered before the routes it
- * measures.
+ * GET /-/metrics in Prometheus text: process metrics, per-route request durations
+ * (fastify-metrics, registered routes only, so random URLs cannot blow up the label set) and the
+ * service's own. Must be registered before the routes it measures. With `expose` false (lc39's
+ * EXPOSE_METRICS) there is no such route, and no request is timed for it: nobody could read it.
  */
 export async function registerMetrics (app: FastifyInstance, metrics: ServiceMetrics, expose = true): Promise<void> {
+  if (!expose) return
   await app.register(fastifyMetrics.default, {
     promClient,
     endpoint: null,
@@ -122,7 +123,6 @@ export async function registerMetrics (app: FastifyInstance, metrics: ServiceMet
       overrides: { histogram: { registers: [metrics.registry] }, summary: { registers: [metrics.registry] } }
     }
   })
-  if (!expose) return
   const exposed = Registry.merge([processMetrics(), metrics.registry])
   app.get('/-/metrics', { logLevel: 'error', schema: { hide: true } }, async (_request, reply) => {
     return await reply.type(exposed.contentType).send(await exposed.metrics())
