@@ -20,7 +20,16 @@ export interface EventDeliveryOptions {
   storeRetryDelaysMs?: number[]
 }
 
-export type EventDelivery = ReturnType<typeof createEventDelivery>
+export interface EventDeliveryDeps {
+  outbox: EventOutboxStore
+  sender: EventSender
+  log: FastifyBaseLogger
+  retryForMs: number
+  /** Deadline of one delivery: the lease of a claim is twice it plus 10 s. */
+  timeoutMs: number
+  observer?: IntegrationObserver
+  now?: () => number
+}
 
 const iso = (ms: number): string => new Date(ms).toISOString()
 
@@ -33,44 +42,94 @@ const iso = (ms: number): string => new Date(ms).toISOString()
  * mid-delivery leaves the entry to be sent again once the lease ends: the event id lets
  * receivers deduplicate.
  */
-export function createEventDelivery (deps: {
-  outbox: EventOutboxStore
-  sender: EventSender
-  log: FastifyBaseLogger
-  retryForMs: number
-  /** Deadline of one delivery: the lease of a claim is twice it plus 10 s. */
-  timeoutMs: number
-  observer?: IntegrationObserver
-  now?: () => number
-}, opts: EventDeliveryOptions = {}) {
-  const now = deps.now ?? Date.now
-  const batch = opts.batch ?? 20
-  const concurrency = opts.concurrency ?? 4
-  const retryBase = opts.retryBaseMs ?? 5_000
-  const retryMax = opts.retryMaxDelayMs ?? 15 * 60_000
-  const storeRetryDelays = opts.storeRetryDelaysMs ?? [1_000, 5_000, 30_000]
-  const leaseMs = 2 * deps.timeoutMs + 10_000
-  const writes = new Set<Promise<void>>()
-  const timers = new Set<NodeJS.Timeout>()
-  let closed = false
-  let running: Promise<number> | undefined
-  let again = false
+export class EventDelivery {
+  /** What the services publish through (never throws, never waits). */
+  readonly publisher: EventPublisher
+  readonly #deps: EventDeliveryDeps
+  readonly #now: () => number
+  readonly #batch: number
+  readonly #concurrency: number
+  readonly #retryBase: number
+  readonly #retryMax: number
+  readonly #storeRetryDelays: number[]
+  readonly #leaseMs: number
+  readonly #writes = new Set<Promise<void>>()
+  readonly #timers = new Set<NodeJS.Timeout>()
+  readonly #timer: NodeJS.Timeout | undefined
+  #closed = false
+  #running: Promise<number> | undefined
+  #again = false
 
-  function backoff (attempts: number): number {
-    const base = Math.min(retryBase * 2 ** Math.max(0, attempts - 1), retryMax)
+  constructor (deps: EventDeliveryDeps, opts: EventDeliveryOptions = {}) {
+    this.#deps = deps
+    this.#now = deps.now ?? Date.now
+    this.#batch = opts.batch ?? 20
+    this.#concurrency = opts.concurrency ?? 4
+    this.#retryBase = opts.retryBaseMs ?? 5_000
+    this.#retryMax = opts.retryMaxDelayMs ?? 15 * 60_000
+    this.#storeRetryDelays = opts.storeRetryDelaysMs ?? [1_000, 5_000, 30_000]
+    this.#leaseMs = 2 * deps.timeoutMs + 10_000
+    this.publisher = {
+      publish: (type, teleconsultationId, data = {}) => {
+        const event: OutgoingEvent = {
+          id: randomUUID(),
+          type,
+          occurredAt: iso(this.#now()),
+          teleconsultationId,
+          data: { ...data }
+        }
+        this.#track(this.#store(event, 0))
+      }
+    }
+    const interval = opts.intervalMs ?? 5_000
+    this.#timer = interval > 0
+      ? setInterval(() => { if (!this.#closed) this.tick().catch(err => deps.log.warn({ err }, 'event delivery failed')) }, interval)
+      : undefined
+    this.#timer?.unref()
+  }
+
+  /**
+   * One pass (another follows if events were published meanwhile); concurrent calls share it. Resolves to the events
+   * delivered.
+   */
+  async tick (): Promise<number> {
+    this.#running ??= this.#passes().finally(() => { this.#running = undefined })
+    return await this.#running
+  }
+
+  /** Resolves when no entry is being written or sent (tests). */
+  async idle (): Promise<void> {
+    const busy = (): boolean => this.#writes.size > 0 || this.#running !== undefined
+    while (busy()) await Promise.allSettled([...this.#writes, this.#running])
+  }
+
+  /** Stops the timer and waits for the writes and the pass under way; undelivered entries stay in the outbox. */
+  async close (): Promise<void> {
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes])
+    this.#closed = true
+    if (this.#timer !== undefined) clearInterval(this.#timer)
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
+    await this.#running?.catch(() => {})
+    await this.#deps.sender.close()
+  }
+
+  #backoff (attempts: number): number {
+    const base = Math.min(this.#retryBase * 2 ** Math.max(0, attempts - 1), this.#retryMax)
     return Math.round(base * (0.5 + Math.random()))
   }
 
   /** Sends one claimed entry; true when the receiver accepted it. */
-  async function deliver (entry: OutboxEntry): Promise<boolean> {
+  async #deliver (entry: OutboxEntry): Promise<boolean> {
+    const { outbox, sender, observer, log, retryForMs } = this.#deps
     const { event } = entry
-    const claimed = await deps.outbox.update(entry.key, entry.version, {
+    const claimed = await outbox.update(entry.key, entry.version, {
       attempts: entry.attempts + 1,
-      nextAttemptAt: iso(now() + leaseMs)
+      nextAttemptAt: iso(this.#now() + this.#leaseMs)
     })
     // Another replica claimed it (or delivered it) since it was listed.
     if (claimed === null) return false
-    const outcome = await deps.sender.send(event)
+    const outcome = await sender.send(event)
     const about = {
       eventId: event.id,
       type: event.type,
@@ -78,119 +137,74 @@ export function createEventDelivery (deps: {
       attempts: claimed.attempts
     }
     if (outcome.ok) {
-      deps.observer?.eventDelivered(event.type)
-      deps.log.debug(about, 'event delivered')
-      await deps.outbox.remove(claimed.key)
+      observer?.eventDelivered(event.type)
+      log.debug(about, 'event delivered')
+      await outbox.remove(claimed.key)
       return true
     }
-    const delay = backoff(claimed.attempts)
+    const delay = this.#backoff(claimed.attempts)
     const refusal = { status: outcome.status ?? null, failure: outcome.failure ?? null }
-    if (now() + delay - Date.parse(event.occurredAt) > deps.retryForMs) {
-      await deps.outbox.update(claimed.key, claimed.version, { status: 'failed' })
-      deps.observer?.eventFailed(event.type)
-      deps.log.error({ ...about, ...refusal }, 'event given up: EVENTS_RETRY_FOR_MS passed without the receiver accepting it')
+    if (this.#now() + delay - Date.parse(event.occurredAt) > retryForMs) {
+      await outbox.update(claimed.key, claimed.version, { status: 'failed' })
+      observer?.eventFailed(event.type)
+      log.error({ ...about, ...refusal }, 'event given up: EVENTS_RETRY_FOR_MS passed without the receiver accepting it')
       return false
     }
-    await deps.outbox.update(claimed.key, claimed.version, { nextAttemptAt: iso(now() + delay) })
-    deps.log.warn({ ...about, ...refusal, nextAttemptInMs: delay }, 'event not delivered, will retry')
+    await outbox.update(claimed.key, claimed.version, { nextAttemptAt: iso(this.#now() + delay) })
+    log.warn({ ...about, ...refusal, nextAttemptInMs: delay }, 'event not delivered, will retry')
     return false
   }
 
-  async function pass (): Promise<number> {
-    const due = await deps.outbox.listDue(iso(now()), batch)
-    const results = await settleEach(due, deliver, concurrency)
+  async #pass (): Promise<number> {
+    const due = await this.#deps.outbox.listDue(iso(this.#now()), this.#batch)
+    const results = await settleEach(due, async entry => await this.#deliver(entry), this.#concurrency)
     for (const result of results) {
-      if (result.status === 'rejected') deps.log.warn({ err: result.reason }, 'event delivery bookkeeping failed')
+      if (result.status === 'rejected') this.#deps.log.warn({ err: result.reason }, 'event delivery bookkeeping failed')
     }
     return results.filter(r => r.status === 'fulfilled' && r.value).length
   }
 
-  async function passes (): Promise<number> {
+  async #passes (): Promise<number> {
     let delivered = 0
     for (;;) {
-      again = false
-      delivered += await pass()
-      if (!again || closed) return delivered
+      this.#again = false
+      delivered += await this.#pass()
+      if (!this.#again || this.#closed) return delivered
     }
   }
 
-  /**
-   * One pass (another follows if events were published meanwhile); concurrent calls share it. Resolves to the events
-   * delivered.
-   */
-  async function tick (): Promise<number> {
-    running ??= passes().finally(() => { running = undefined })
-    return await running
+  #kick (): void {
+    this.#again = true
+    if (!this.#closed) this.tick().catch(err => this.#deps.log.warn({ err }, 'event delivery failed'))
   }
 
-  function kick (): void {
-    again = true
-    if (!closed) tick().catch(err => deps.log.warn({ err }, 'event delivery failed'))
-  }
-
-  function track (write: Promise<void>): void {
-    writes.add(write)
-    write.finally(() => writes.delete(write)).catch(() => {})
+  #track (write: Promise<void>): void {
+    this.#writes.add(write)
+    write.finally(() => this.#writes.delete(write)).catch(() => {})
   }
 
   /** Writes the entry, retrying a store failure a few times; then sends it at once. */
-  async function store (event: OutgoingEvent, attempt: number): Promise<void> {
+  async #store (event: OutgoingEvent, attempt: number): Promise<void> {
+    const { outbox, log } = this.#deps
     try {
-      await deps.outbox.add(event)
+      await outbox.add(event)
     } catch (err) {
-      const next = storeRetryDelays[attempt]
+      const next = this.#storeRetryDelays[attempt]
       const about = { err, eventId: event.id, type: event.type, teleconsultationId: event.teleconsultationId }
-      if (next === undefined || closed) {
-        deps.log.error(about, 'event lost: the outbox could not store it')
+      if (next === undefined || this.#closed) {
+        log.error(about, 'event lost: the outbox could not store it')
         return
       }
-      deps.log.warn({ ...about, nextAttemptInMs: next }, 'event not stored in the outbox yet')
-      const timer = setTimeout(() => { timers.delete(timer); track(store(event, attempt + 1)) }, next)
+      log.warn({ ...about, nextAttemptInMs: next }, 'event not stored in the outbox yet')
+      const timer = setTimeout(() => { this.#timers.delete(timer); this.#track(this.#store(event, attempt + 1)) }, next)
       timer.unref()
-      timers.add(timer)
+      this.#timers.add(timer)
       return
     }
-    kick()
+    this.#kick()
   }
+}
 
-  const publisher: EventPublisher = {
-    publish (type, teleconsultationId, data = {}) {
-      const event: OutgoingEvent = {
-        id: randomUUID(),
-        type,
-        occurredAt: iso(now()),
-        teleconsultationId,
-        data: { ...data }
-      }
-      track(store(event, 0))
-    }
-  }
-
-  const interval = opts.intervalMs ?? 5_000
-  const timer = interval > 0
-    ? setInterval(() => { if (!closed) tick().catch(err => deps.log.warn({ err }, 'event delivery failed')) }, interval)
-    : undefined
-  timer?.unref()
-
-  return {
-    publisher,
-    tick,
-
-    /** Resolves when no entry is being written or sent (tests). */
-    async idle (): Promise<void> {
-      const busy = (): boolean => writes.size > 0 || running !== undefined
-      while (busy()) await Promise.allSettled([...writes, running])
-    },
-
-    /** Stops the timer and waits for the writes and the pass under way; undelivered entries stay in the outbox. */
-    async close (): Promise<void> {
-      while (writes.size > 0) await Promise.allSettled([...writes])
-      closed = true
-      if (timer !== undefined) clearInterval(timer)
-      for (const t of timers) clearTimeout(t)
-      timers.clear()
-      await running?.catch(() => {})
-      await deps.sender.close()
-    }
-  }
+export function createEventDelivery (deps: EventDeliveryDeps, opts: EventDeliveryOptions = {}): EventDelivery {
+  return new EventDelivery(deps, opts)
 }
