@@ -44,7 +44,16 @@ function copyOf (value: object): Record<string, unknown> {
   if (Array.isArray(value)) return [...value] as unknown as Record<string, unknown>
   const prototype: unknown = Object.getPrototypeOf(value)
   if (prototype === Object.prototype || prototype === null) return { ...value } as Record<string, unknown>
-  return Object.create(prototype as object, Object.getOwnPropertyDescriptors(value)) as Record<string, unknown>
+  // Own accessors are read on the original: an error's `stack` is one on Node 24, whose getter
+  // answers nothing for another object.
+  const descriptors = Object.getOwnPropertyDescriptors(value)
+  for (const [key, descriptor] of Object.entries(descriptors)) {
+    if (descriptor.get !== undefined) {
+      const read = (value as Record<string, unknown>)[key]
+      descriptors[key] = { value: read, writable: true, configurable: true, enumerable: descriptor.enumerable }
+    }
+  }
+  return Object.create(prototype as object, descriptors) as Record<string, unknown>
 }
 
 // Top-level keys of what censorFields cannot see: child loggers' bindings (Fastify's `reqId`, say)
