@@ -24,7 +24,7 @@ export const EnvSchema = Type.Object({
   HTTP_REQUEST_TIMEOUT_MS: Type.Integer({ default: 30_000, minimum: 1, description: 'A request other than a multipart upload must be received in full within this; then its connection is closed.' }),
   HTTP_HEADERS_TIMEOUT_MS: Type.Integer({ default: 10_000, minimum: 1, description: 'Request headers must be received within this (Node headersTimeout).' }),
   WAIT_BEFORE_SERVER_CLOSE_SEC: Type.Number({ default: 10, minimum: 0, description: 'Seconds to keep serving (reporting not ready) after SIGTERM before closing.' }),
-  EXPOSE_METRICS: bool(true, 'Serve the Prometheus metrics at GET /-/metrics (lc39\'s switch); false: 404 there.'),
+  EXPOSE_METRICS: bool(true, 'Serve the Prometheus metrics at GET /-/metrics (lc39\'s switch); false: 404 there, and requests are not timed.'),
   STATUS_CHECK_CACHE_MS: Type.Integer({ default: 5_000, minimum: 0, description: 'How long /-/ready and /-/check-up reuse the result of their dependency checks.' }),
   STATUS_CHECK_TIMEOUT_MS: Type.Integer({ default: 2_000, minimum: 1, description: 'Deadline of each dependency check of /-/ready and /-/check-up.' }),
   TELECONSULTATION_SERVICE_CONFIG_PATH: optionalString('Path of the JSON service configuration file.'),
