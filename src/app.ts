@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type onRouteHookHandler } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config/index.js'
 import { apiPrefix, authenticationMode, bodyLimit, trustProxy } from './config/env.js'
@@ -13,6 +13,7 @@ import { PlatformLogController } from './platform/request-log.js'
 import { registerStatusRoutes } from './platform/status.js'
 import { installServerTimeouts } from './platform/server-timeouts.js'
 import { frameworkErrors, installNotFound } from './platform/unroutable.js'
+import { lazySerializerFactory } from './lib/serialization.js'
 import { createValidatorCompiler } from './lib/validation.js'
 import { createServices, type ServiceOverrides, type Services } from './services.js'
 import { settingsRoutes } from './settings/routes.js'
@@ -24,6 +25,8 @@ import { kaleyraWebhookRoutes } from './webhooks/routes.js'
 export interface AppOverrides extends ServiceOverrides {
   /** A pino instance (tests capture logs with it); by default pino JSON on stdout. */
   loggerInstance?: FastifyServerOptions['loggerInstance']
+  /** Sees every route as it is registered (a test compiles every schema, which start-up no longer does). */
+  onRoute?: onRouteHookHandler
 }
 
 /** The app and the services behind it (the process drains readiness on shutdown; tests wait for the reaper). */
@@ -53,11 +56,14 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
     trustProxy: trustedProxies ?? false,
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
     schemaErrorFormatter: formatSchemaErrors,
+    // Response schemas are compiled on first use (validators too, below).
+    schemaController: { compilersFactory: { buildSerializer: lazySerializerFactory() } },
     frameworkErrors,
     return503OnClosing: false,
     // Node checks the headers timeout at this interval (30 s by default).
     http: { connectionsCheckingInterval: 1_000 }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  if (given.onRoute !== undefined) app.addHook('onRoute', given.onRoute)
   installServerTimeouts(app, {
     requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
     headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS

@@ -135,7 +135,7 @@ export function loadEnv (source?: Record<string, string | undefined>): Env {
       data: source ?? {},
       ajv: {
         customOptions (ajv) {
-          addFormats.default(ajv as unknown as Parameters<typeof addFormats.default>[0])
+          addFormats.default(ajv as unknown as Parameters<typeof addFormats.default>[0], ['uri'])
           return ajv
         }
       }
