@@ -15,6 +15,7 @@ WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.build.json ./
+COPY scripts/lib/build.mjs ./scripts/lib/build.mjs
 COPY src ./src
 RUN npm run build
 

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import envSchema from 'env-schema'
 import addFormats from 'ajv-formats'
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static } from '../lib/typebox.js'
 import { ConfigError } from './errors.js'
 import { MAX_TOKEN_EXPIRY_SECONDS, MIN_TOKEN_EXPIRY_SECONDS, RECORDING_TYPES } from '../kaleyra/model.js'
 import { parseByteSize } from './byte-size.js'

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { Type, type Static } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { Type, TypeCompiler, type Static } from '../lib/typebox.js'
 import { TOOL_NAMES, type KaleyraRole, type Tools } from '../kaleyra/model.js'
 import { ConfigError } from './errors.js'
 

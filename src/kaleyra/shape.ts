@@ -1,6 +1,6 @@
 // What an answer we could not read looked like, in key paths (`room.participants[].url`) and
 // never values: safe to log, and enough to tell what to change in wire.ts.
-import type { TSchema } from '@sinclair/typebox'
+import type { TSchema } from '../lib/typebox.js'
 
 /** The shape of one call's answer: the schema we accept, the fields the service needs, an optional wrapper key. */
 export interface AnswerShape { schema: TSchema, expected: string[], wrapper?: string }

@@ -1,6 +1,6 @@
 // Kaleyra's webhook deliveries as the service reads them (reference: docs/kaleyra.md, webhooks).
-import { Type } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { Type } from '../lib/typebox.js'
+import { checkerOf } from '../lib/type-check.js'
 import { KALEYRA_ID_REGEX } from './model.js'
 
 /** The header Kaleyra signs webhooks with: `t=<unix seconds>,v0=<hex HMAC>`. */
@@ -14,7 +14,7 @@ const EnvelopeSchema = Type.Object({
   // Older payloads carry `data` as a JSON string.
   data: Type.Optional(Type.Unknown())
 })
-const envelope = TypeCompiler.Compile(EnvelopeSchema)
+const envelope = checkerOf(EnvelopeSchema)
 
 export type KaleyraWebhook =
   | { kind: 'room_deleted', event: string, roomId: string }

@@ -2,10 +2,10 @@
 // Several v2 field names are not publicly confirmed (see docs/kaleyra.md): every request shape
 // we send and every response shape we accept lives here, and the emulator answers exactly these,
 // so a correction is a change to this file only.
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
-import { TypeCompiler } from '@sinclair/typebox/compiler'
+import { Type, type Static, type TSchema } from '../lib/typebox.js'
 import { KaleyraFormatError } from './errors.js'
 import type { AnswerShape } from './shape.js'
+import { checkerOf } from '../lib/type-check.js'
 import {
   KALEYRA_ID_PATTERN, KALEYRA_ROLES, RECORDING_TYPES, TOOL_NAMES, type Company, type KaleyraRoom, type KaleyraRoomLink,
   type KaleyraSession, type KaleyraUpload, type KaleyraUser, type Page, type SdkCredentials, type ToolName,
@@ -249,17 +249,18 @@ export const ANSWER_SHAPES = {
 
 export type ParsedCall = keyof typeof ANSWER_SHAPES
 
-const compiled = {
-  user: TypeCompiler.Compile(UserResponseSchema),
-  room: TypeCompiler.Compile(RoomResponseSchema),
-  roomList: TypeCompiler.Compile(RoomListResponseSchema),
-  uploadList: TypeCompiler.Compile(UploadListResponseSchema),
-  sessionList: TypeCompiler.Compile(SessionListResponseSchema),
-  recordingLink: TypeCompiler.Compile(RecordingLinkResponseSchema),
-  sdkCredentials: TypeCompiler.Compile(SdkCredentialsResponseSchema),
-  background: TypeCompiler.Compile(BackgroundResponseSchema),
-  backgroundList: TypeCompiler.Compile(BackgroundListResponseSchema),
-  company: TypeCompiler.Compile(CompanyResponseSchema)
+// Each compiled on the first answer it checks.
+const checkers = {
+  user: checkerOf(UserResponseSchema),
+  room: checkerOf(RoomResponseSchema),
+  roomList: checkerOf(RoomListResponseSchema),
+  uploadList: checkerOf(UploadListResponseSchema),
+  sessionList: checkerOf(SessionListResponseSchema),
+  recordingLink: checkerOf(RecordingLinkResponseSchema),
+  sdkCredentials: checkerOf(SdkCredentialsResponseSchema),
+  background: checkerOf(BackgroundResponseSchema),
+  backgroundList: checkerOf(BackgroundListResponseSchema),
+  company: checkerOf(CompanyResponseSchema)
 }
 
 function check<T> (checker: { Check: (value: unknown) => value is T }, value: unknown, operation: string): T {
@@ -268,7 +269,7 @@ function check<T> (checker: { Check: (value: unknown) => value is T }, value: un
 }
 
 export function parseUser (body: unknown, operation = 'getUser'): KaleyraUser {
-  const parsed = check(compiled.user, body, operation)
+  const parsed = check(checkers.user, body, operation)
   const user = 'user' in parsed ? parsed.user : parsed
   const userId = user.id ?? user.user_id
   if (userId === undefined || userId === '') throw new KaleyraFormatError(operation)
@@ -305,7 +306,7 @@ function toRoom (body: Static<typeof RoomBodySchema>, operation: string): Kaleyr
 }
 
 export function parseRoom (body: unknown, operation = 'getRoom'): KaleyraRoom {
-  const parsed = check(compiled.room, body, operation)
+  const parsed = check(checkers.room, body, operation)
   return toRoom('room' in parsed ? parsed.room : parsed, operation)
 }
 
@@ -316,12 +317,12 @@ function hasMore (body: { has_more?: boolean, count?: number, limit?: number }, 
 }
 
 export function parseRoomList (body: unknown): Page<KaleyraRoom> {
-  const parsed = check(compiled.roomList, body, 'listRooms')
+  const parsed = check(checkers.roomList, body, 'listRooms')
   return { items: parsed.rooms.map(room => toRoom(room, 'listRooms')), hasMore: hasMore(parsed, parsed.rooms.length) }
 }
 
 export function parseUploadList (body: unknown): Page<KaleyraUpload> {
-  const parsed = check(compiled.uploadList, body, 'listUploads')
+  const parsed = check(checkers.uploadList, body, 'listUploads')
   return {
     items: parsed.uploads.map(u => ({
       key: u.key,
@@ -334,7 +335,7 @@ export function parseUploadList (body: unknown): Page<KaleyraUpload> {
 }
 
 export function parseSessionList (body: unknown): Page<KaleyraSession> {
-  const parsed = check(compiled.sessionList, body, 'listSessions')
+  const parsed = check(checkers.sessionList, body, 'listSessions')
   const items: KaleyraSession[] = []
   for (const s of parsed.sessions) {
     const sessionId = s.session_id ?? s.id
@@ -356,7 +357,7 @@ function httpUrl (value: string | undefined): string | null {
  * say.
  */
 export function parseRecordingLink (body: unknown, asked: Date): { url: string, expiresAt: Date | null } {
-  const parsed = check(compiled.recordingLink, body, 'getRecording')
+  const parsed = check(checkers.recordingLink, body, 'getRecording')
   const url = RECORDING_LINK_FIELDS.map(field => httpUrl(parsed[field])).find(value => value !== null)
   if (url === undefined) throw new KaleyraFormatError('getRecording')
   let expiresAt: Date | null = null
@@ -366,7 +367,7 @@ export function parseRecordingLink (body: unknown, asked: Date): { url: string, 
 }
 
 export function parseSdkCredentials (body: unknown): SdkCredentials {
-  const parsed = check(compiled.sdkCredentials, body, 'createSdkCredentials')
+  const parsed = check(checkers.sdkCredentials, body, 'createSdkCredentials')
   return { accessToken: parsed.access_token, expiresAt: parsed.expires_at, userId: parsed.user_id }
 }
 
@@ -377,17 +378,17 @@ function toBackground (body: Static<typeof BackgroundSchema>, operation: string)
 }
 
 export function parseVirtualBackground (body: unknown): VirtualBackground {
-  const parsed = check(compiled.background, body, 'uploadVirtualBackground')
+  const parsed = check(checkers.background, body, 'uploadVirtualBackground')
   return toBackground('virtual_background' in parsed ? parsed.virtual_background : parsed, 'uploadVirtualBackground')
 }
 
 export function parseVirtualBackgroundList (body: unknown): VirtualBackground[] {
-  const parsed = check(compiled.backgroundList, body, 'listVirtualBackgrounds')
+  const parsed = check(checkers.backgroundList, body, 'listVirtualBackgrounds')
   return (Array.isArray(parsed) ? parsed : parsed.virtual_backgrounds).map(bg => toBackground(bg, 'listVirtualBackgrounds'))
 }
 
 export function parseCompany (body: unknown, operation = 'getCompany'): Company {
-  const parsed = check(compiled.company, body, operation)
+  const parsed = check(checkers.company, body, operation)
   const company = 'company' in parsed ? parsed.company : parsed
   const bg = company.default_background
   let defaultBackground: Company['defaultBackground'] = null

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http'
-import { Type } from '@sinclair/typebox'
+import { Type } from './typebox.js'
 
 /** Fastify's shape, for the errors Fastify raises itself (validation, body parsing). */
 export function fastifyErrorExample (statusCode: 400 | 413 | 415, code: string, message: string) {

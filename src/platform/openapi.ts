@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import type { TSchema } from '@sinclair/typebox'
+import type { TSchema } from '../lib/typebox.js'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import type { UserIdPathStep } from '../config/service-config.js'
 import { readPackage } from '../lib/package-info.js'

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from '../lib/typebox.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { readPackage } from '../lib/package-info.js'
 import type { Readiness, ReadinessCheck } from './readiness.js'

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from '../lib/typebox.js'
 import { errorResponse, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
 import { errors as teleconsultationErrors } from '../teleconsultations/schemas.js'
 import { TranscriptionParamsSchema } from '../transcription/schemas.js'

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static } from '../lib/typebox.js'
 import { KALEYRA_ID_PATTERN } from '../kaleyra/model.js'
 import { errorResponse, jsonBodyErrors, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
 

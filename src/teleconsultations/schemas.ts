@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static } from '../lib/typebox.js'
 import { errorResponse, jsonBodyErrors, NoContent, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
 import { IdempotencyKeyReused, IN_PROGRESS_MESSAGE } from './idempotency.js'
 

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from '../lib/typebox.js'
 import { KALEYRA_ID_PATTERN } from '../kaleyra/model.js'
 import { errorResponse, upstreamErrors, validationErrorExample } from '../lib/schemas.js'
 

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from '../lib/typebox.js'
 import { errorResponse } from '../lib/schemas.js'
 
 export const KaleyraWebhookBodySchema = Type.Object({
