@@ -1,4 +1,3 @@
-import { Agent } from 'undici'
 import { readPackage } from '../lib/package-info.js'
 import { signatureHeader } from '../lib/signature.js'
 import { UpstreamError } from '../upstream/errors.js'
@@ -31,10 +30,9 @@ export function createEventSender (opts: {
   observer?: UpstreamObserver
 }): EventSender {
   const now = opts.now ?? Date.now
-  const pool = new Agent({ connections: 4, keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 })
   const pkg = readPackage()
   const http = new HttpUpstream({
-    target: 'events', baseUrl: opts.url, timeoutMs: opts.timeoutMs, dispatcher: pool, retries: 0, observer: opts.observer, userAgent: `${pkg.name}/${pkg.version}`
+    target: 'events', baseUrl: opts.url, timeoutMs: opts.timeoutMs, connections: 4, retries: 0, observer: opts.observer, userAgent: `${pkg.name}/${pkg.version}`
   })
   return {
     async send (event) {
@@ -60,7 +58,7 @@ export function createEventSender (opts: {
       }
     },
     async close () {
-      await pool.close()
+      await http.close()
     }
   }
 }

@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Agent, request, type Dispatcher } from 'undici'
+import type { Dispatcher } from 'undici'
 import { UpstreamError, type UpstreamTarget } from './errors.js'
 
 export type StatusClass = '2xx' | '3xx' | '4xx' | '5xx' | 'timeout' | 'network'
@@ -26,6 +26,8 @@ export interface HttpUpstreamOptions {
   timeoutMs: number
   /** Tests inject an undici MockAgent or a dispatcher of their own; by default a private keep-alive Agent. */
   dispatcher?: Dispatcher
+  /** Connections of the private pool of the other calls (default 64). */
+  connections?: number
   /**
    * Connections of the separate pool that carries streamed bodies (uploads, sent at the pace of
    * their client), so slow clients can never take the connections of the other calls (default 16).
@@ -111,13 +113,27 @@ function errorCode (err: unknown): string | undefined {
   return undefined
 }
 
+type Undici = typeof import('undici')
+let undici: Undici | undefined
+
+/** undici is loaded by the first upstream call: a process that has made none has not paid for it. */
+async function loadUndici (): Promise<Undici> {
+  return (undici ??= await import('undici'))
+}
+
+const KEEP_ALIVE = { keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 }
+
 export class HttpUpstream {
   readonly target: UpstreamTarget
   readonly #origin: string
   readonly #basePath: string
-  readonly #dispatcher: Dispatcher
-  readonly #streamDispatcher: Dispatcher
-  readonly #ownsDispatcher: boolean
+  readonly #injected: Dispatcher | undefined
+  readonly #connections: number
+  readonly #streamConnections: number
+  // The private pools, each created by its first call.
+  #calls: Dispatcher | undefined
+  #streams: Dispatcher | undefined
+  #closed = false
   readonly #timeoutMs: number
   readonly #defaultHeaders: Record<string, string>
   readonly #userAgent: string | undefined
@@ -130,12 +146,9 @@ export class HttpUpstream {
     this.target = opts.target
     this.#origin = base.origin
     this.#basePath = base.pathname.replace(/\/+$/, '')
-    this.#ownsDispatcher = opts.dispatcher === undefined
-    this.#dispatcher =
-      opts.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 })
-    this.#streamDispatcher =
-      opts.dispatcher ??
-      new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: opts.streamConnections ?? 16 })
+    this.#injected = opts.dispatcher
+    this.#connections = opts.connections ?? 64
+    this.#streamConnections = opts.streamConnections ?? 16
     this.#timeoutMs = opts.timeoutMs
     this.#defaultHeaders = opts.defaultHeaders ?? {}
     this.#userAgent = opts.userAgent
@@ -196,8 +209,9 @@ export class HttpUpstream {
    * bounded; what a cut call left undone is finished by the background sweep, here or elsewhere).
    */
   async close (): Promise<void> {
-    if (!this.#ownsDispatcher) return
-    const pools = [this.#dispatcher, this.#streamDispatcher]
+    this.#closed = true
+    const pools = [this.#calls, this.#streams].filter(pool => pool !== undefined)
+    if (pools.length === 0) return
     const closed = Promise.all(pools.map(async pool => { await pool.close() }))
     closed.catch(() => {})
     let timer: NodeJS.Timeout | undefined
@@ -272,11 +286,13 @@ export class HttpUpstream {
       })
     }
     try {
-      const res = await request(address, {
+      const loaded = undici ?? await loadUndici()
+      const dispatcher = this.#dispatcher(loaded, streamed)
+      const res = await loaded.request(address, {
         method: req.method,
         headers,
         body,
-        dispatcher: streamed ? this.#streamDispatcher : this.#dispatcher,
+        dispatcher,
         signal: controller.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs
@@ -294,6 +310,15 @@ export class HttpUpstream {
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  #dispatcher ({ Agent, errors }: Undici, streamed: boolean): Dispatcher {
+    if (this.#injected !== undefined) return this.#injected
+    // After close(), a call fails as it would on the closed pool.
+    if (this.#closed) throw new errors.ClientClosedError()
+    return streamed
+      ? (this.#streams ??= new Agent({ ...KEEP_ALIVE, connections: this.#streamConnections }))
+      : (this.#calls ??= new Agent({ ...KEEP_ALIVE, connections: this.#connections }))
   }
 
   #networkError (err: unknown, operation: string, ambiguous: boolean): UpstreamError {
