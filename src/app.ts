@@ -72,7 +72,7 @@ export async function composeApp (config: AppConfig, given: AppOverrides = {}): 
   app.setValidatorCompiler(createValidatorCompiler())
   installErrorHandler(app)
   installNotFound(app)
-  await registerMetrics(app, metrics, env.EXPOSE_METRICS)
+  registerMetrics(app, metrics, env.EXPOSE_METRICS)
   await registerOpenApi(app, {
     userIdPathInRequest: config.service.userIdPathInRequest,
     userIdHeader: env.USERID_HEADER_KEY,
