@@ -12,16 +12,22 @@ export function createTtlCache<V> (opts: {
   const now = opts.now ?? Date.now
   const entries = new Map<string, { expires: number, value: Promise<V> }>()
   return {
-    async get (key: string, load: () => Promise<V>): Promise<V> {
+    /** The kept answer's own promise, with no wrapper of its own (a poll's room details, say). */
+    get (key: string, load: () => Promise<V>): Promise<V> {
       const cached = entries.get(key)
-      if (cached !== undefined && cached.expires > now()) return await cached.value
-      const value = load()
+      if (cached !== undefined && cached.expires > now()) return cached.value
+      let value: Promise<V>
+      try {
+        value = load()
+      } catch (err) {
+        return Promise.reject(err)
+      }
       entries.delete(key)
       entries.set(key, { expires: now() + opts.ttlMs, value })
       if (entries.size > opts.maxEntries) entries.delete(entries.keys().next().value as string)
       const forget = (): void => { if (entries.get(key)?.value === value) entries.delete(key) }
       value.then(result => { if (opts.keep !== undefined && !opts.keep(result)) forget() }, forget)
-      return await value
+      return value
     },
     clear (): void {
       entries.clear()

@@ -85,8 +85,8 @@ export function createTeleconsultationView (deps: {
     let accessLinkURL: string | null = null
     const ended = record.roomClosedAt != null
     if (!ended && me.accessLinkURL !== null && isFrozen(record, deps.now(), env.IMMUTABLE_PERIOD_MS)) {
-      const groups = new Set([...(me.groups ?? []), ...ctx.callerGroups])
-      const virtualBackground = opts.useBackground === true || service.groupsWithBackgroundList.some(g => groups.has(g))
+      const virtualBackground = opts.useBackground === true ||
+        service.groupsWithBackgroundList.some(g => me.groups?.includes(g) === true || ctx.callerGroups.includes(g))
       const language = (LINK_LANGUAGES as readonly string[]).includes(opts.language ?? '') ? opts.language : undefined
       accessLinkURL = participantLink(me.accessLinkURL, language, virtualBackground)
     }
