@@ -83,13 +83,20 @@ export function createRequestContextReader (
     }
     const callerGroups = verified?.groups ?? parseGroups(request.headers[groupsHeader])
     const clientType = forwardHeaders[clientTypeHeader] ?? null
-    const userIdSent = verified === undefined ? headerValue(request.headers[userIdHeader]) : verified.userId
+    let platformHeaders: Record<string, string> | undefined
     return {
       callerId: verified?.userId ?? extractUserId(request, service.userIdPathInRequest),
       callerGroups,
       clientType,
       forwardHeaders,
-      platformHeaders: readPlatformHeaders(request, userIdSent, callerGroups, clientType, verified !== undefined),
+      // Built by the first upstream call that sends them: a poll answered from the store and the
+      // room-details cache makes none.
+      get platformHeaders () {
+        if (platformHeaders !== undefined) return platformHeaders
+        const userIdSent = verified === undefined ? headerValue(request.headers[userIdHeader]) : verified.userId
+        platformHeaders = readPlatformHeaders(request, userIdSent, callerGroups, clientType, verified !== undefined)
+        return platformHeaders
+      },
       requestId: request.id,
       log: request.log
     }

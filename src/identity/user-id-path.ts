@@ -27,5 +27,10 @@ export function extractUserId (request: unknown, steps: UserIdPathStep[]): strin
 /** Splits a comma-separated groups header; a missing header means no groups. */
 export function parseGroups (value: string | string[] | undefined): string[] {
   const raw = Array.isArray(value) ? value.join(',') : value ?? ''
-  return raw.split(',').map(g => g.trim()).filter(g => g.length > 0)
+  const groups: string[] = []
+  for (const part of raw.split(',')) {
+    const group = part.trim()
+    if (group !== '') groups.push(group)
+  }
+  return groups
 }
