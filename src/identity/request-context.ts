@@ -83,20 +83,13 @@ export function createRequestContextReader (
     }
     const callerGroups = verified?.groups ?? parseGroups(request.headers[groupsHeader])
     const clientType = forwardHeaders[clientTypeHeader] ?? null
-    let platformHeaders: Record<string, string> | undefined
+    const userIdSent = verified === undefined ? headerValue(request.headers[userIdHeader]) : verified.userId
     return {
       callerId: verified?.userId ?? extractUserId(request, service.userIdPathInRequest),
       callerGroups,
       clientType,
       forwardHeaders,
-      // Built by the first upstream call that sends them: a poll answered from the store and the
-      // room-details cache makes none.
-      get platformHeaders () {
-        if (platformHeaders !== undefined) return platformHeaders
-        const userIdSent = verified === undefined ? headerValue(request.headers[userIdHeader]) : verified.userId
-        platformHeaders = readPlatformHeaders(request, userIdSent, callerGroups, clientType, verified !== undefined)
-        return platformHeaders
-      },
+      platformHeaders: readPlatformHeaders(request, userIdSent, callerGroups, clientType, verified !== undefined),
       requestId: request.id,
       log: request.log
     }
