@@ -225,6 +225,10 @@ export class HttpUpstream {
     const chunks: Buffer[] = []
     let size = 0
     try {
+      // A body whose announced length is within the bound is read whole (undici holds the
+      // connection to that length); only one of unknown length is counted chunk by chunk.
+      const length = Number(res.headers['content-length'])
+      if (Number.isInteger(length) && length <= MAX_JSON_BYTES) return await res.body.text()
       for await (const chunk of res.body) {
         size += (chunk as Buffer).length
         if (size > MAX_JSON_BYTES) {
@@ -249,7 +253,8 @@ export class HttpUpstream {
     const timeoutMs = streamed ? (req.timeoutMs ?? this.#timeoutMs) : Math.max(1, deadline - Date.now())
     const address = req.url ?? this.url(req.path, req.query)
     // Credentials stay on the origin they belong to: a link to another host gets none of them.
-    const headers: Record<string, string> = new URL(address).origin === this.#origin ? { ...this.#defaultHeaders } : {}
+    const ownOrigin = req.url === undefined || new URL(address).origin === this.#origin
+    const headers: Record<string, string> = ownOrigin ? { ...this.#defaultHeaders } : {}
     if (this.#userAgent !== undefined) headers['user-agent'] = this.#userAgent
     for (const [key, value] of Object.entries(req.headers ?? {})) if (value !== undefined) headers[key] = value
     let body = req.body
