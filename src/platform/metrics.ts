@@ -115,8 +115,8 @@ interface RouteSeries {
  * The duration of every request to a registered route, as lc39's fastify-metrics exposes it:
  * `http_request_duration_seconds` (histogram) and `http_request_summary_seconds` (summary), by
  * method, route pattern and status code. Fastify's own clock times the request (what
- * `responseTime` logs), and each label set's series are looked up once, then reused, so a request
- * costs two observations and no allocation.
+ * `responseTime` logs), and each label set's series are looked up once, then reused: a request
+ * costs two observations, with no timer closure or label object built for it.
  */
 class RouteTimings {
   readonly #histogram: promClient.Histogram<RouteLabel>
